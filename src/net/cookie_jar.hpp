@@ -1,0 +1,60 @@
+#pragma once
+// Per-session cookie storage. A session talks to one target, so Domain and Path are not matched:
+// every stored cookie is sent on every request, as the original tool does. Cookies are merged by
+// name and expire according to Max-Age / Expires, capped at 400 days as RFC 6265bis does.
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chaperon::net {
+
+class cookie_jar {
+public:
+  using clock = std::chrono::system_clock;
+
+  // Parses one Set-Cookie header value: name=value, attributes stripped. A cookie replaces an
+  // earlier one of the same name in place; others are kept. Max-Age <= 0 or an Expires in the
+  // past removes the cookie. Invalid input (no '=', empty name) is ignored and returns false.
+  bool store(std::string_view set_cookie_value);
+  // As above, with the current time given (Max-Age and Expires are relative to it).
+  bool store(std::string_view set_cookie_value, clock::time_point now);
+
+  // "a=1; b=2" in insertion order, "" when empty. Expired cookies are left out.
+  std::string header_value() const;
+  std::string header_value(clock::time_point now) const;
+
+  std::optional<std::string> get(std::string_view name) const;
+  std::optional<std::string> get(std::string_view name, clock::time_point now) const;
+
+  void clear();
+  // Stored cookies, including any that expired since they were stored.
+  std::size_t size() const;
+  bool empty() const;
+
+private:
+  struct entry {
+    std::string name;
+    std::string value;
+    std::optional<clock::time_point> expires;
+  };
+
+  bool live(const entry& e, clock::time_point now) const {
+    return !e.expires || *e.expires > now;
+  }
+  void remove_expired(clock::time_point now);
+
+  std::vector<entry> cookies_;
+  // Lets the common case (session cookies only) skip reading the clock.
+  std::size_t expiring_ = 0;
+};
+
+// Parses a cookie date (RFC 6265 section 5.1.1); accepts the IMF-fixdate, RFC 850 and asctime
+// forms. nullopt when the text is not a valid date. Seconds, because the valid range (years 1601
+// to 9999) does not fit a nanosecond time_point.
+std::optional<std::chrono::sys_seconds> parse_cookie_date(std::string_view text);
+
+}  // namespace chaperon::net
