@@ -1,0 +1,48 @@
+#pragma once
+// Running load tests from code, and the command-line entry point.
+//
+//   int main(int argc, char** argv) { return chaperon::main(argc, argv); }
+//
+// gives a binary the full CLI (`run`, `quick`, `list`) over every load test registered in it.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+
+#include "chaperon/config.hpp"
+#include "chaperon/load_test.hpp"
+#include "chaperon/metrics.hpp"
+#include "chaperon/session.hpp"
+
+namespace chaperon {
+
+struct progress_snapshot {
+  std::chrono::steady_clock::duration elapsed{};
+  std::uint64_t requests = 0;
+  std::uint64_t errors = 0;
+  std::uint64_t sessions_active = 0;
+  std::uint64_t sessions_done = 0;
+  std::uint64_t sessions_total = 0;
+};
+
+struct run_options {
+  std::size_t threads = 0;          // 0: one per core
+  json config = json::object();     // run-time config, merged over each entry's
+  metric_filter metrics;            // what to record
+  bool per_session = false;         // keep one row per session name instead of aggregating
+  bool print_results = false;       // print every action's result (debugging)
+  log_level level = log_level::warn;
+  // Called about once a second from the thread that called run_load_test.
+  std::function<void(const progress_snapshot&)> on_progress;
+  std::chrono::milliseconds progress_interval{1000};
+};
+
+// Runs the load test to completion (or until `load_test_timeout`) and returns its merged results.
+// Throws for setup errors (no entries, bad config values); never for network failures.
+run_results run_load_test(const load_test& test, const run_options& options = {});
+
+// The CLI. Returns the process exit status.
+int main(int argc, char** argv);
+
+}  // namespace chaperon

@@ -1,0 +1,63 @@
+#include "engine/lifecycle.hpp"
+
+#include <exception>
+
+#include "engine/session_state.hpp"
+
+namespace chaperon::detail {
+
+namespace {
+
+std::string describe(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+// Config `delay` (a fixed duration) or `random_delay` (uniform up to the value), as the original.
+task<void> initial_delay(session& s) {
+  if (s.has_config("delay")) co_await s.delay(s.config_duration("delay"));
+  if (s.has_config("random_delay")) {
+    auto max = s.config_duration("random_delay");
+    co_await s.delay(std::chrono::microseconds{s.random(1000, std::max<std::int64_t>(1000, max.count()))});
+  }
+}
+
+}  // namespace
+
+task<void> run_lifecycle(session& s, const load_test_entry& entry) {
+  auto& state = s.state();
+  for (std::size_t i = 0; i < entry.sequence.size(); ++i) {
+    if (i > 0) {
+      if (s.stopped()) break;
+      // A sequence hands each scenario's assigned values to the next one as config.
+      s.set_config(s.assigned());
+    }
+    auto sc = entry.sequence[i].make();
+    std::exception_ptr error;
+    try {
+      co_await sc->init(s);
+      if (i == 0) co_await initial_delay(s);
+      co_await sc->run(s);
+    } catch (const session_stopped&) {
+    } catch (...) {
+      error = std::current_exception();
+    }
+    try {
+      co_await sc->teardown(s);
+    } catch (const session_stopped&) {
+    } catch (...) {
+      if (!error) error = std::current_exception();
+    }
+    if (error) {
+      state.failure = describe(error);
+      break;
+    }
+  }
+}
+
+}  // namespace chaperon::detail

@@ -1,0 +1,10 @@
+#pragma once
+#include "chaperon/load_test.hpp"
+#include "chaperon/session.hpp"
+
+namespace chaperon::detail {
+// init -> initial delay -> run -> teardown, for each scenario of the entry's sequence. Exceptions
+// from the scenario end the session as failed (recorded in its state); session_stopped ends it as
+// aborted or timed out.
+task<void> run_lifecycle(session& s, const load_test_entry& entry);
+}  // namespace chaperon::detail

@@ -1,0 +1,157 @@
+// chaperon::session: identity, config, assigned values, custom metrics, control and logging.
+// HTTP actions live in session_http.cpp.
+#include "chaperon/session.hpp"
+
+#include <cstdio>
+#include <random>
+
+#include "engine/session_state.hpp"
+#include "engine/worker.hpp"
+
+namespace chaperon {
+
+session::session(std::unique_ptr<detail::session_state> state) : state_(std::move(state)) {}
+session::~session() = default;
+
+const std::string& session::id() const noexcept { return state_->id; }
+const std::string& session::name() const noexcept { return state_->name; }
+
+// ---- config ------------------------------------------------------------------------------------
+
+const json& session::config_root() const noexcept { return *state_->config; }
+
+const json& session::config(const config_path& key) const {
+  const json* v = find_path(*state_->config, key);
+  if (!v) throw required_config_missing(key.str(), name());
+  return *v;
+}
+
+json session::config(const config_path& key, json fallback) const {
+  const json* v = find_path(*state_->config, key);
+  return v ? *v : fallback;
+}
+
+std::chrono::microseconds session::config_duration(const config_path& key) const {
+  return parse_duration(config(key), key.str());
+}
+
+std::chrono::microseconds session::config_duration(const config_path& key,
+                                                   std::chrono::microseconds fallback) const {
+  const json* v = find_path(*state_->config, key);
+  return v ? parse_duration(*v, key.str()) : fallback;
+}
+
+bool session::has_config(const config_path& key) const {
+  return find_path(*state_->config, key) != nullptr;
+}
+
+json& session::writable_config() {
+  // Sessions of one entry share their config until one of them writes to it.
+  if (state_->config.use_count() > 1) state_->config = std::make_shared<const json>(*state_->config);
+  state_->invalidate_settings();
+  return const_cast<json&>(*state_->config);
+}
+
+void session::set_config(const config_path& key, json value) {
+  set_path(writable_config(), key, std::move(value));
+}
+
+void session::set_config(const json& object) { deep_merge(writable_config(), object); }
+
+void session::update_config(const config_path& key, const std::function<json(const json&)>& fn) {
+  json current = config(key);
+  set_path(writable_config(), key, fn(current));
+}
+
+// ---- assigned ------------------------------------------------------------------------------------
+
+const json& session::assigned() const noexcept { return state_->assigned; }
+
+const json& session::assigned(const config_path& key) const {
+  const json* v = find_path(state_->assigned, key);
+  if (!v) {
+    throw std::out_of_range("assigned value '" + key.str() + "' is not set (session " + name() +
+                            ")");
+  }
+  return *v;
+}
+
+json session::assigned(const config_path& key, json fallback) const {
+  const json* v = find_path(state_->assigned, key);
+  return v ? *v : fallback;
+}
+
+void session::assign(const config_path& key, json value) {
+  set_path(state_->assigned, key, std::move(value));
+}
+
+void session::assign(const json& object) {
+  for (auto it = object.begin(); it != object.end(); ++it) state_->assigned[it.key()] = *it;
+}
+
+void session::assign_under(std::string_view ns, const json& object) {
+  json& target = state_->assigned[std::string(ns)];
+  if (!target.is_object()) target = json::object();
+  for (auto it = object.begin(); it != object.end(); ++it) target[it.key()] = *it;
+}
+
+void session::update_assign(const config_path& key, const std::function<json(const json&)>& fn) {
+  json current = assigned(key);
+  set_path(state_->assigned, key, fn(current));
+}
+
+void session::delete_assign(const config_path& key) { erase_path(state_->assigned, key); }
+
+// ---- metrics, control, logging ---------------------------------------------------------------
+
+void session::add_metric(std::string_view metric, std::chrono::microseconds value) {
+  auto& rec = state_->owner.recorder();
+  rec.record(metric_key{state_->metric_session(), std::string(metric), {}, {}}, value.count());
+}
+
+void session::throw_if_stopped() const {
+  if (state_->stop != detail::stop_kind::none) throw session_stopped(state_->stop_reason);
+}
+
+namespace {
+struct sleep_awaiter {
+  detail::session_state& state;
+  std::chrono::microseconds duration;
+  bool await_ready() const noexcept { return duration.count() <= 0; }
+  void await_suspend(std::coroutine_handle<> h) { state.owner.sleep(state, duration, h); }
+  void await_resume() const noexcept {}
+};
+}  // namespace
+
+task<void> session::delay(std::chrono::microseconds d) {
+  throw_if_stopped();
+  co_await sleep_awaiter{*state_, d};
+  throw_if_stopped();
+}
+
+task<void> session::random_delay(std::chrono::microseconds max) {
+  return delay(std::chrono::microseconds{random(0, max.count())});
+}
+
+std::int64_t session::random(std::int64_t lo, std::int64_t hi) {
+  if (hi <= lo) return lo;
+  std::uniform_int_distribution<std::int64_t> dist(lo, hi);
+  return dist(state_->owner.rng());
+}
+
+void session::abort(std::string reason) {
+  state_->request_stop(detail::stop_kind::aborted, std::move(reason));
+}
+
+bool session::stopped() const noexcept { return state_->stop != detail::stop_kind::none; }
+const std::string& session::stop_reason() const noexcept { return state_->stop_reason; }
+
+void session::log(log_level level, std::string_view message) const {
+  if (level < state_->owner.settings().level || level == log_level::off) return;
+  static constexpr const char* names[] = {"debug", "info", "warn", "error"};
+  std::string line = std::string("[") + names[static_cast<int>(level)] + "] " + id() + " " +
+                     name() + " | " + std::string(message) + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace chaperon

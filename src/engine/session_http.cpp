@@ -1,0 +1,244 @@
+// HTTP actions of a session: build the request, run the exchange on the session's keep-alive
+// connection, record metrics, store cookies, decode, call back.
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "chaperon/session.hpp"
+#include "engine/session_state.hpp"
+#include "engine/worker.hpp"
+#include "net/gzip.hpp"
+#include "net/request_writer.hpp"
+#include "net/url.hpp"
+
+namespace chaperon {
+
+namespace detail {
+
+struct request_builder {
+  static const http_options& opts(const http_options& o) { return o; }
+  static const std::string& body(const http_options& o) { return o.body_; }
+  static const header_list& form(const http_options& o) { return o.form_; }
+  static const std::string& content_type(const http_options& o) { return o.content_type_; }
+  static bool json_body(const http_options& o) { return o.json_body_; }
+  static bool gzip(const http_options& o) { return o.gzip_; }
+  static bool decode_json(const http_options& o) { return o.decode_json_; }
+  static const std::string& metrics_url(const http_options& o) { return o.metrics_url_; }
+  static std::chrono::milliseconds timeout(const http_options& o) { return o.timeout_; }
+  static void callbacks(const http_options& o, session& s, const http_result& r) {
+    if (o.with_result_) o.with_result_(s, r);
+    if (r.ok()) {
+      if (o.on_ok_) o.on_ok_(s, r);
+    } else if (o.on_error_) {
+      o.on_error_(s, r);
+    }
+  }
+};
+
+namespace {
+
+std::string_view upper_method(http_method m) {
+  switch (m) {
+    case http_method::get: return "GET";
+    case http_method::post: return "POST";
+    case http_method::put: return "PUT";
+    case http_method::patch: return "PATCH";
+    case http_method::delete_: return "DELETE";
+    case http_method::head: return "HEAD";
+  }
+  return "GET";
+}
+
+struct exchange_awaiter {
+  session_state& state;
+  net::http_connection& conn;
+  bool head;
+  const net::exchange_timeouts& timeouts;
+  net::exchange_outcome* outcome;
+
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) {
+    state.pending = pending_op{[](void* c) { static_cast<net::http_connection*>(c)->cancel(); },
+                               &conn};
+    conn.start(head, true, timeouts, h, outcome);
+  }
+  void await_resume() noexcept { state.pending = {}; }
+};
+
+std::string host_header(const net::url& u) {
+  bool default_port = (u.port == 80 && !u.tls()) || (u.port == 443 && u.tls());
+  std::string host = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;
+  return default_port ? host : host + ":" + std::to_string(u.port);
+}
+
+// Serialises the request into the connection's buffer.
+void write_request(session_state& st, net::http_connection& conn, http_method method,
+                   const net::url& u, const http_options& o) {
+  using rb = request_builder;
+  std::string body_storage;
+  std::string_view body = rb::body(o);
+  if (!rb::form(o).empty()) {
+    body_storage = net::encode_form(rb::form(o));
+    body = body_storage;
+  }
+  header_list extra;
+  const header_list* headers = &o.header_values();
+  if (rb::json_body(o) || rb::gzip(o)) {
+    extra = o.header_values();
+    if (rb::json_body(o)) extra.emplace_back("Accept", "application/json");
+    if (rb::gzip(o)) {
+      body_storage = net::gzip_compress(body);
+      body = body_storage;
+      extra.emplace_back("Content-Encoding", "gzip");
+    }
+    headers = &extra;
+  }
+  std::string host = host_header(u);
+  std::string cookie = st.cookies.header_value();
+  net::request_head h;
+  h.method = upper_method(method);
+  h.target = u.target;
+  h.host = host;
+  h.headers = headers;
+  h.cookie = cookie;
+  h.body = body;
+  h.content_type = rb::content_type(o);
+  h.authorization = st.settings().authorization;
+  auto& out = conn.request_buffer();
+  out.clear();
+  net::write_request(out, h);
+}
+
+metric_id ok_metric(session_state& st, http_method method, const std::string& metric_url) {
+  if (st.cached_metric != no_metric && st.cached_method == method &&
+      st.cached_metric_url == metric_url) {
+    return st.cached_metric;
+  }
+  st.cached_metric = st.owner.recorder().intern(
+      metric_key{st.metric_session(), std::string(method_name(method)), metric_url, {}});
+  st.cached_method = method;
+  st.cached_metric_url = metric_url;
+  return st.cached_metric;
+}
+
+void record(session_state& st, http_method method, const std::string& metric_url,
+            const http_result& r) {
+  auto& rec = st.owner.recorder();
+  auto& counters = st.owner.counters();
+  auto us = r.duration.count();
+  live_counters::add(counters.requests);
+  if (r.status > 0) rec.record(ok_metric(st, method, metric_url), us);
+  std::string error;
+  if (r.error) {
+    error = r.error_kind;
+  } else if (r.status >= 400) {
+    error = "HTTP " + std::to_string(r.status);
+  }
+  if (!error.empty()) {
+    live_counters::add(counters.errors);
+    rec.record(metric_key{st.metric_session(), std::string(method_name(method)), metric_url,
+                          std::move(error)},
+               us);
+  }
+}
+
+void print_result(const session_state& st, http_method method, const http_result& r) {
+  std::string line =
+      r.error ? fmt::format("{} {} {} -> error {} ({}) after {:.3f} ms\n", st.id,
+                            upper_method(method), r.url, r.error_kind, r.error.message(),
+                            r.duration.count() / 1000.0)
+              : fmt::format("{} {} {} -> {} in {:.3f} ms, {} bytes\n", st.id,
+                            upper_method(method), r.url, r.status, r.duration.count() / 1000.0,
+                            r.body.size());
+  std::fwrite(line.data(), 1, line.size(), stdout);
+}
+
+void take_response(http_result& r, net::http_connection& conn, session_state& st) {
+  auto resp = conn.parser().release();
+  r.status = resp.status;
+  r.headers = std::move(resp.headers);
+  r.body = std::move(resp.body);
+  for (const auto& [k, v] : r.headers) {
+    if (k.size() != 10) continue;
+    std::string lower(k);
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "set-cookie") st.cookies.store(v);
+  }
+}
+
+}  // namespace
+}  // namespace detail
+
+task<http_result> session::request(http_method method, std::string_view path,
+                                   http_options opts) {
+  using rb = detail::request_builder;
+  throw_if_stopped();
+  auto& st = *state_;
+  const auto& settings = st.settings();
+  std::string url = net::join_url(settings.base_url, path);
+  if (!opts.param_values().empty()) url = net::append_query(url, opts.param_values());
+  std::string why;
+  auto target = net::parse_url(url, &why);
+  if (!target) {
+    throw std::invalid_argument("session " + name() + ": cannot request '" + url + "': " + why);
+  }
+  std::string metric_url =
+      rb::metrics_url(opts).empty() ? url : net::join_url(settings.base_url, rb::metrics_url(opts));
+  if (settings.skip_query_in_metrics) metric_url = net::strip_query(metric_url);
+
+  auto& conn = st.connection_for(
+      net::endpoint_key{target->host, target->port, target->tls(), settings.verify_tls});
+  detail::write_request(st, conn, method, *target, opts);
+  net::exchange_timeouts timeouts = settings.timeouts;
+  if (rb::timeout(opts).count() > 0) timeouts.request = rb::timeout(opts);
+
+  net::exchange_outcome outcome;
+  auto start = clock::now();
+  co_await detail::exchange_awaiter{st, conn, method == http_method::head, timeouts, &outcome};
+  http_result r;
+  r.duration = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start);
+  r.url = std::move(url);
+  if (outcome.error || outcome.kind != net::failure_kind::none) {
+    r.error = outcome.error ? outcome.error : std::make_error_code(std::errc::io_error);
+    r.error_kind = std::string(net::failure_name(outcome.kind));
+  } else {
+    detail::take_response(r, conn, st);
+    if (rb::decode_json(opts)) {
+      r.json = nlohmann::json::parse(r.body, nullptr, false);
+      if (r.json.is_discarded()) {
+        r.json = nullptr;
+        r.error = std::make_error_code(std::errc::bad_message);
+        r.error_kind = "decode";
+      }
+    }
+  }
+  detail::record(st, method, metric_url, r);
+  if (st.owner.settings().print_results) detail::print_result(st, method, r);
+  rb::callbacks(opts, *this, r);
+  throw_if_stopped();
+  co_return r;
+}
+
+task<http_result> session::get(std::string_view p, http_options o) {
+  return request(http_method::get, p, std::move(o));
+}
+task<http_result> session::post(std::string_view p, http_options o) {
+  return request(http_method::post, p, std::move(o));
+}
+task<http_result> session::put(std::string_view p, http_options o) {
+  return request(http_method::put, p, std::move(o));
+}
+task<http_result> session::patch(std::string_view p, http_options o) {
+  return request(http_method::patch, p, std::move(o));
+}
+task<http_result> session::del(std::string_view p, http_options o) {
+  return request(http_method::delete_, p, std::move(o));
+}
+task<http_result> session::head(std::string_view p, http_options o) {
+  return request(http_method::head, p, std::move(o));
+}
+
+void session::delete_cookies() { state_->cookies.clear(); }
+std::string session::cookie_header() const { return state_->cookies.header_value(); }
+
+}  // namespace chaperon

@@ -1,0 +1,80 @@
+#include "engine/session_state.hpp"
+
+#include "engine/worker.hpp"
+#include "net/request_writer.hpp"
+
+namespace chaperon::detail {
+
+namespace {
+std::chrono::steady_clock::duration config_ms(const json& cfg, const char* key,
+                                              std::chrono::milliseconds fallback) {
+  const json* v = find_path(cfg, config_path{key});
+  if (!v) return fallback;
+  return parse_duration(*v, key);
+}
+
+std::string basic_auth_from(const json& cfg) {
+  const json* auth = find_path(cfg, config_path{"basic_auth"});
+  if (!auth || auth->is_null()) return {};
+  if (auth->is_array() && auth->size() == 2) {
+    return net::basic_auth_value((*auth)[0].get<std::string>(), (*auth)[1].get<std::string>());
+  }
+  if (auth->is_object() && auth->contains("user")) {
+    return net::basic_auth_value(auth->at("user").get<std::string>(),
+                                 auth->value("pass", auth->value("password", std::string{})));
+  }
+  throw config_error("config key 'basic_auth' must be [\"user\", \"pass\"] or "
+                     "{\"user\": ..., \"pass\": ...}, not " + auth->dump());
+}
+}  // namespace
+
+session_state::session_state(worker& w, std::string id_, std::string name_,
+                             std::shared_ptr<const json> cfg)
+    : owner(w), id(std::move(id_)), name(std::move(name_)), config(std::move(cfg)) {}
+
+session_state::~session_state() = default;
+
+const http_settings& session_state::settings() {
+  if (settings_) return *settings_;
+  const json& cfg = *config;
+  http_settings s;
+  if (const json* base = find_path(cfg, config_path{"base_url"}); base && base->is_string()) {
+    s.base_url = base->get<std::string>();
+  }
+  s.authorization = basic_auth_from(cfg);
+  s.timeouts.connect = config_ms(cfg, "connect_timeout", std::chrono::milliseconds(5000));
+  s.timeouts.request = config_ms(cfg, "request_timeout", std::chrono::milliseconds(10000));
+  if (const json* v = find_path(cfg, config_path{"insecure"}); v && v->is_boolean()) {
+    s.verify_tls = !v->get<bool>();
+  }
+  if (const json* v = find_path(cfg, config_path{"skip_query_params_in_metrics"});
+      v && v->is_boolean()) {
+    s.skip_query_in_metrics = v->get<bool>();
+  }
+  settings_ = std::move(s);
+  return *settings_;
+}
+
+std::string session_state::metric_session() const {
+  return owner.settings().per_session ? name : std::string{};
+}
+
+void session_state::request_stop(stop_kind kind, std::string reason) {
+  if (stop != stop_kind::none) return;
+  stop = kind;
+  stop_reason = std::move(reason);
+  if (pending.cancel) {
+    auto op = std::exchange(pending, {});
+    op.cancel(op.target);
+  }
+}
+
+net::http_connection& session_state::connection_for(const net::endpoint_key& key) {
+  for (auto& c : connections) {
+    if (c->key() == key) return *c;
+  }
+  connections.push_back(std::make_unique<net::http_connection>(owner.net(), key));
+  return *connections.back();
+}
+
+}  // namespace chaperon::detail

@@ -1,0 +1,73 @@
+#pragma once
+// The private state behind chaperon::session.
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chaperon/config.hpp"
+#include "chaperon/http.hpp"
+#include "metrics/recorder.hpp"
+#include "net/cookie_jar.hpp"
+#include "net/http_connection.hpp"
+
+namespace chaperon::detail {
+
+class worker;
+
+enum class stop_kind { none, aborted, timed_out, cancelled };
+
+// Settings read from config once and cached, so that requests do not look them up every time.
+struct http_settings {
+  std::string base_url;
+  std::string authorization;  // "Basic ..." from config basic_auth, or ""
+  net::exchange_timeouts timeouts;
+  bool verify_tls = true;
+  bool skip_query_in_metrics = false;
+};
+
+// Something the session is waiting on, which a stop must interrupt.
+struct pending_op {
+  void (*cancel)(void*) = nullptr;
+  void* target = nullptr;
+};
+
+class session_state {
+ public:
+  session_state(worker& w, std::string id, std::string name, std::shared_ptr<const json> config);
+  ~session_state();
+
+  worker& owner;
+  std::string id;
+  std::string name;
+  std::shared_ptr<const json> config;  // copied on first write
+  json assigned = json::object();
+  net::cookie_jar cookies;
+  std::vector<std::unique_ptr<net::http_connection>> connections;
+
+  stop_kind stop = stop_kind::none;
+  std::string stop_reason;
+  std::string failure;  // what() of an exception that ended the session, "" when none
+  pending_op pending;
+  std::size_t active_index = 0;  // position in the worker's active list
+
+  // Metric ids of the last request target, so a loop over one URL interns its name once.
+  std::string cached_metric_url;
+  http_method cached_method = http_method::get;
+  metric_id cached_metric = no_metric;
+
+  const http_settings& settings();
+  void invalidate_settings() { settings_.reset(); }
+  std::string metric_session() const;  // "" unless per-session rows are on
+
+  // Stops the session and interrupts what it waits on.
+  void request_stop(stop_kind kind, std::string reason);
+  net::http_connection& connection_for(const net::endpoint_key& key);
+
+ private:
+  std::optional<http_settings> settings_;
+};
+
+}  // namespace chaperon::detail

@@ -1,0 +1,181 @@
+#include "engine/worker.hpp"
+
+#include <cstdio>
+#include <optional>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+
+#include "engine/lifecycle.hpp"
+#include "engine/session_state.hpp"
+#include "net/io_services.hpp"
+
+namespace chaperon::detail {
+
+namespace asio = boost::asio;
+
+struct worker::io_parts {
+  asio::io_context io{1};
+  net::io_services net{io};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
+  bool stopping = false;
+  std::string stop_reason;
+  std::size_t failures_printed = 0;
+};
+
+namespace {
+
+// A coroutine that nobody awaits: the worker's io_context drives it to completion.
+struct detached {
+  struct promise_type {
+    detached get_return_object() noexcept { return {}; }
+    std::suspend_never initial_suspend() const noexcept { return {}; }
+    std::suspend_never final_suspend() const noexcept { return {}; }
+    void return_void() const noexcept {}
+    void unhandled_exception() const noexcept { std::terminate(); }
+  };
+};
+
+std::string make_uuid(std::mt19937_64& rng) {
+  std::uint64_t a = rng();
+  std::uint64_t b = rng();
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 1
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff,
+                     a & 0xffff, b >> 48, b & 0xffffffffffffULL);
+}
+
+detached drive_session(worker& w, session_plan plan) {
+  std::string id = make_uuid(w.rng());
+  const auto& entry = *plan.entry;
+  std::string name =
+      entry.session_name.empty() ? entry.scenario_name() + " " + id : entry.session_name;
+  auto owned = std::make_unique<session_state>(w, std::move(id), std::move(name), plan.config);
+  session_state& state = *owned;
+  session s(std::move(owned));
+  w.attach(state);
+
+  asio::steady_timer timeout(w.io());
+  if (const json* t = find_path(*plan.config, config_path{"scenario_timeout"}); t && !t->is_null()) {
+    try {
+      timeout.expires_after(parse_duration(*t, "scenario_timeout"));
+      timeout.async_wait([&state](const boost::system::error_code& ec) {
+        if (!ec) state.request_stop(stop_kind::timed_out, "scenario_timeout");
+      });
+    } catch (const std::exception& e) {
+      state.failure = e.what();
+    }
+  }
+  if (state.failure.empty()) co_await run_lifecycle(s, entry);
+  timeout.cancel();
+  w.record_session_end(state);
+  w.detach(state);
+}
+
+}  // namespace
+
+worker::worker(std::size_t index, worker_settings settings, std::uint64_t seed)
+    : index_(index),
+      settings_(std::move(settings)),
+      rng_(seed),
+      recorder_(settings_.filter),
+      io_(std::make_unique<io_parts>()) {}
+
+worker::~worker() = default;
+
+asio::io_context& worker::io() noexcept { return io_->io; }
+net::io_services& worker::net() noexcept { return io_->net; }
+
+void worker::run(std::vector<session_plan> plans) {
+  remaining_ = plans.size();
+  if (remaining_ == 0) return;
+  io_->guard.emplace(io_->io.get_executor());
+  for (auto& plan : plans) {
+    asio::post(io_->io, [this, plan] { drive_session(*this, plan); });
+  }
+  io_->io.run();
+}
+
+void worker::request_stop(std::string reason) {
+  asio::post(io_->io, [this, reason = std::move(reason)] { stop_all(reason); });
+}
+
+void worker::stop_all(const std::string& reason) {
+  io_->stopping = true;
+  io_->stop_reason = reason;
+  // request_stop may finish sessions synchronously only through posted handlers, so the list
+  // stays valid while we walk it; copy anyway to be safe against detach during the walk.
+  auto active = active_;
+  for (auto* s : active) s->request_stop(stop_kind::cancelled, reason);
+}
+
+void worker::attach(session_state& s) {
+  s.active_index = active_.size();
+  active_.push_back(&s);
+  results_.sessions.started++;
+  live_counters::add(counters_.sessions_active);
+  if (io_->stopping) s.request_stop(stop_kind::cancelled, io_->stop_reason);
+}
+
+void worker::detach(session_state& s) {
+  auto* last = active_.back();
+  active_[s.active_index] = last;
+  last->active_index = s.active_index;
+  active_.pop_back();
+  live_counters::add(counters_.sessions_active, -1);
+  live_counters::add(counters_.sessions_done);
+  if (--remaining_ == 0) {
+    io_->net.shutdown();
+    io_->guard.reset();
+  }
+}
+
+void worker::record_session_end(const session_state& s) {
+  auto& counts = results_.sessions;
+  if (!s.failure.empty()) {
+    counts.failed++;
+    results_.session_errors[s.failure]++;
+    if (io_->failures_printed++ < 5) {
+      std::fprintf(stderr, "chaperon: session %s failed: %s\n", s.name.c_str(), s.failure.c_str());
+    }
+    return;
+  }
+  switch (s.stop) {
+    case stop_kind::none: counts.completed++; break;
+    case stop_kind::aborted:
+      counts.aborted++;
+      results_.session_errors["aborted: " + s.stop_reason]++;
+      break;
+    case stop_kind::timed_out:
+    case stop_kind::cancelled:
+      counts.timed_out++;
+      results_.session_errors[s.stop_reason]++;
+      break;
+  }
+}
+
+run_results worker::take_results() {
+  recorder_.drain_into(results_);
+  return std::move(results_);
+}
+
+void worker::sleep(session_state& s, std::chrono::microseconds d, std::coroutine_handle<> h) {
+  struct sleeper {
+    asio::steady_timer timer;
+    std::coroutine_handle<> waiter;
+    session_state* state;
+  };
+  auto* sl = new sleeper{asio::steady_timer(io_->io, d), h, &s};
+  s.pending = pending_op{[](void* p) { static_cast<sleeper*>(p)->timer.cancel(); }, sl};
+  sl->timer.async_wait([sl](const boost::system::error_code&) {
+    auto waiter = sl->waiter;
+    if (sl->state->pending.target == sl) sl->state->pending = {};
+    delete sl;
+    waiter.resume();
+  });
+}
+
+}  // namespace chaperon::detail

@@ -1,0 +1,101 @@
+#pragma once
+// A worker: one thread, one io_context, and everything its sessions touch (connections, metrics
+// recorder, random generator). Nothing here is shared with other workers; the runner only reads
+// the live counters (relaxed atomics written by the owner thread) and, after join, the results.
+
+#include <atomic>
+#include <chrono>
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "chaperon/load_test.hpp"
+#include "chaperon/metrics.hpp"
+#include "chaperon/session.hpp"
+#include "metrics/recorder.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+namespace chaperon::net {
+class io_services;
+}
+
+namespace chaperon::detail {
+
+class session_state;
+
+// Written only by the owning worker thread; read by the runner for the progress line.
+struct alignas(64) live_counters {
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> errors{0};
+  std::atomic<std::uint64_t> sessions_active{0};
+  std::atomic<std::uint64_t> sessions_done{0};
+
+  // Single writer: a plain load/store pair avoids a locked read-modify-write.
+  static void add(std::atomic<std::uint64_t>& c, std::int64_t n = 1) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + static_cast<std::uint64_t>(n),
+            std::memory_order_relaxed);
+  }
+};
+
+struct worker_settings {
+  bool per_session = false;
+  bool print_results = false;
+  log_level level = log_level::warn;
+  metric_filter filter;
+};
+
+// What one session of the load test runs.
+struct session_plan {
+  const load_test_entry* entry = nullptr;
+  std::shared_ptr<const json> config;  // merged config, shared by the sessions of one entry
+};
+
+class worker {
+ public:
+  worker(std::size_t index, worker_settings settings, std::uint64_t seed);
+  ~worker();
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
+
+  std::size_t index() const noexcept { return index_; }
+  const worker_settings& settings() const noexcept { return settings_; }
+  boost::asio::io_context& io() noexcept;
+  net::io_services& net() noexcept;
+  metrics_recorder& recorder() noexcept { return recorder_; }
+  std::mt19937_64& rng() noexcept { return rng_; }
+  live_counters& counters() noexcept { return counters_; }
+
+  // Runs the plans on the calling thread until every session has finished.
+  void run(std::vector<session_plan> plans);
+  // Thread-safe: asks the worker to stop all its sessions (load test timeout, abort).
+  void request_stop(std::string reason);
+
+  // Session bookkeeping (worker thread only).
+  void attach(session_state& s);
+  void detach(session_state& s);
+  void record_session_end(const session_state& s);
+  run_results take_results();
+
+  // Suspends `h` for `d`, then resumes it on this worker. Cancellable via the session's stop.
+  void sleep(session_state& s, std::chrono::microseconds d, std::coroutine_handle<> h);
+
+ private:
+  void stop_all(const std::string& reason);
+
+  std::size_t index_;
+  worker_settings settings_;
+  std::mt19937_64 rng_;
+  metrics_recorder recorder_;
+  live_counters counters_;
+  struct io_parts;
+  std::unique_ptr<io_parts> io_;
+  std::vector<session_state*> active_;
+  std::size_t remaining_ = 0;
+  run_results results_;
+};
+
+}  // namespace chaperon::detail

@@ -1,0 +1,292 @@
+#include "net/http_connection.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
+
+#include "net/io_services.hpp"
+
+namespace chaperon::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using steady = std::chrono::steady_clock;
+
+namespace {
+constexpr std::size_t read_buffer_size = 16 * 1024;
+
+bool is_eof(const boost::system::error_code& ec) {
+  return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+}
+
+failure_kind classify(const boost::system::error_code& ec) {
+  if (is_eof(ec)) return failure_kind::closed;
+  if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe) {
+    return failure_kind::reset;
+  }
+  if (ec.category() == asio::error::get_ssl_category()) return failure_kind::tls;
+  return failure_kind::io;
+}
+}  // namespace
+
+std::string_view failure_name(failure_kind kind) noexcept {
+  switch (kind) {
+    case failure_kind::none: return "";
+    case failure_kind::resolve: return "resolve";
+    case failure_kind::connect: return "connect";
+    case failure_kind::connect_timeout: return "connect_timeout";
+    case failure_kind::timeout: return "timeout";
+    case failure_kind::tls: return "tls";
+    case failure_kind::closed: return "closed";
+    case failure_kind::reset: return "reset";
+    case failure_kind::protocol: return "protocol";
+    case failure_kind::cancelled: return "cancelled";
+    case failure_kind::io: return "io";
+  }
+  return "io";
+}
+
+struct http_connection::impl final : deadline_hook {
+  impl(io_services& s, endpoint_key k) : svc(s), key(std::move(k)), socket(s.io()) {}
+  ~impl() { svc.disarm(*this); }
+
+  io_services& svc;
+  endpoint_key key;
+  tcp::socket socket;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
+  bool connected = false;
+  std::string wbuf;
+  std::vector<char> rbuf;
+  std::size_t rpos = 0;
+  std::size_t rend = 0;
+  response_parser parser;
+
+  // The pending exchange.
+  std::coroutine_handle<> waiter;
+  exchange_outcome* out = nullptr;
+  exchange_timeouts timeouts;
+  steady::time_point request_deadline{};
+  bool pending = false;
+  bool connecting = false;
+  bool timed_out = false;
+  bool cancelled = false;
+  bool reused = false;
+  bool retried = false;
+  bool got_bytes = false;
+
+  void on_deadline() override {
+    timed_out = true;
+    close_socket();
+  }
+
+  void close_socket() noexcept {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    connected = false;
+    rpos = rend = 0;
+  }
+
+  void start(bool head, bool store_body, const exchange_timeouts& t, std::coroutine_handle<> h,
+             exchange_outcome* o) {
+    waiter = h;
+    out = o;
+    timeouts = t;
+    pending = true;
+    timed_out = cancelled = retried = got_bytes = false;
+    parser.reset(head, store_body);
+    request_deadline = steady::now() + timeouts.request;
+    if (connected) {
+      reused = true;
+      svc.arm(*this, request_deadline);
+      write();
+    } else {
+      reused = false;
+      connect();
+    }
+  }
+
+  bool can_retry() const { return reused && !retried && !timed_out && !cancelled; }
+
+  void retry() {
+    retried = true;
+    reused = false;
+    parser.reset(parser_head_, parser_store_);
+    connect();
+  }
+  bool parser_head_ = false;
+  bool parser_store_ = true;
+
+  void connect() {
+    close_socket();
+    tls.reset();
+    std::error_code ec;
+    auto endpoints = svc.resolve(key.host, key.port, ec);
+    if (ec || endpoints.empty()) {
+      if (!ec) ec = std::make_error_code(std::errc::host_unreachable);
+      asio::post(svc.io(), [this, ec] { finish(ec, failure_kind::resolve); });
+      return;
+    }
+    if (rbuf.empty()) rbuf.resize(read_buffer_size);
+    connecting = true;
+    svc.arm(*this, std::min(request_deadline, steady::now() + timeouts.connect));
+    asio::async_connect(socket, endpoints,
+                        [this](const boost::system::error_code& ec, const tcp::endpoint&) {
+                          on_connect(ec);
+                        });
+  }
+
+  void on_connect(const boost::system::error_code& ec) {
+    if (ec) {
+      fail(ec, failure_kind::connect);
+      return;
+    }
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    if (!key.tls) {
+      connected_ready();
+      return;
+    }
+    tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket, svc.tls_context(key.verify));
+    boost::system::error_code not_ip;
+    asio::ip::make_address(key.host, not_ip);
+    if (not_ip) SSL_set_tlsext_host_name(tls->native_handle(), key.host.c_str());
+    if (key.verify) tls->set_verify_callback(asio::ssl::host_name_verification(key.host));
+    tls->async_handshake(asio::ssl::stream_base::client,
+                         [this](const boost::system::error_code& hec) {
+                           if (hec) {
+                             fail(hec, failure_kind::tls);
+                           } else {
+                             connected_ready();
+                           }
+                         });
+  }
+
+  void connected_ready() {
+    connecting = false;
+    connected = true;
+    svc.arm(*this, request_deadline);
+    write();
+  }
+
+  void write() {
+    auto handler = [this](const boost::system::error_code& ec, std::size_t) {
+      if (!ec) {
+        read();
+      } else if (can_retry()) {
+        retry();
+      } else {
+        fail(ec, classify(ec));
+      }
+    };
+    if (tls) {
+      asio::async_write(*tls, asio::buffer(wbuf), handler);
+    } else {
+      asio::async_write(socket, asio::buffer(wbuf), handler);
+    }
+  }
+
+  // Feeds buffered bytes to the parser; true when the exchange finished (either way).
+  bool consume() {
+    std::size_t used = 0;
+    auto st = parser.feed(std::string_view(rbuf.data() + rpos, rend - rpos), used);
+    rpos += used;
+    if (st == response_parser::status::done) {
+      succeed();
+      return true;
+    }
+    if (st == response_parser::status::error) {
+      fail(parser.error(), failure_kind::protocol);
+      return true;
+    }
+    return false;
+  }
+
+  void read() {
+    if (rpos < rend && consume()) return;
+    rpos = rend = 0;
+    auto handler = [this](const boost::system::error_code& ec, std::size_t n) { on_read(ec, n); };
+    auto buf = asio::buffer(rbuf.data(), rbuf.size());
+    if (tls) {
+      tls->async_read_some(buf, handler);
+    } else {
+      socket.async_read_some(buf, handler);
+    }
+  }
+
+  void on_read(const boost::system::error_code& ec, std::size_t n) {
+    if (!ec) {
+      got_bytes = true;
+      rpos = 0;
+      rend = n;
+      if (!consume()) read();
+      return;
+    }
+    if (!got_bytes && can_retry() && (is_eof(ec) || ec == asio::error::connection_reset)) {
+      retry();
+      return;
+    }
+    if (is_eof(ec) && !timed_out && !cancelled) {
+      if (parser.feed_eof() == response_parser::status::done) {
+        close_socket();
+        succeed();
+      } else {
+        fail(parser.error() ? parser.error() : std::error_code(ec), failure_kind::closed);
+      }
+      return;
+    }
+    fail(ec, classify(ec));
+  }
+
+  void succeed() {
+    if (!parser.get().keep_alive) close_socket();
+    finish({}, failure_kind::none);
+  }
+
+  void fail(std::error_code ec, failure_kind kind) {
+    if (cancelled) {
+      kind = failure_kind::cancelled;
+    } else if (timed_out) {
+      kind = connecting ? failure_kind::connect_timeout : failure_kind::timeout;
+    }
+    close_socket();
+    finish(ec, kind);
+  }
+
+  void finish(std::error_code ec, failure_kind kind) {
+    svc.disarm(*this);
+    connecting = false;
+    pending = false;
+    *out = exchange_outcome{ec, kind};
+    // Resuming may destroy this connection (the session can end): nothing may follow it.
+    std::exchange(waiter, {}).resume();
+  }
+};
+
+http_connection::http_connection(io_services& services, endpoint_key key)
+    : impl_(std::make_unique<impl>(services, std::move(key))) {}
+
+http_connection::~http_connection() = default;
+
+const endpoint_key& http_connection::key() const noexcept { return impl_->key; }
+bool http_connection::is_open() const noexcept { return impl_->connected; }
+std::string& http_connection::request_buffer() noexcept { return impl_->wbuf; }
+response_parser& http_connection::parser() noexcept { return impl_->parser; }
+
+void http_connection::start(bool head_request, bool store_body, const exchange_timeouts& timeouts,
+                            std::coroutine_handle<> waiter, exchange_outcome* out) {
+  impl_->parser_head_ = head_request;
+  impl_->parser_store_ = store_body;
+  impl_->start(head_request, store_body, timeouts, waiter, out);
+}
+
+void http_connection::cancel() noexcept {
+  if (impl_->pending) impl_->cancelled = true;
+  impl_->close_socket();
+}
+
+void http_connection::close() noexcept { impl_->close_socket(); }
+
+}  // namespace chaperon::net

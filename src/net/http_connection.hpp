@@ -1,0 +1,71 @@
+#pragma once
+// One keep-alive HTTP/1.1 connection (plain TCP or TLS) owned by one session.
+// Asio stays inside http_connection.cpp; this header is light.
+
+#include <chrono>
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "net/response_parser.hpp"
+
+namespace chaperon::net {
+
+class io_services;
+
+struct endpoint_key {
+  std::string host;
+  std::uint16_t port = 0;
+  bool tls = false;
+  bool verify = true;
+  bool operator==(const endpoint_key&) const = default;
+};
+
+// Why an exchange failed; the name is what appears in error metrics ("Error timeout get(...)").
+enum class failure_kind {
+  none, resolve, connect, connect_timeout, timeout, tls, closed, reset, protocol, cancelled, io
+};
+std::string_view failure_name(failure_kind kind) noexcept;
+
+struct exchange_timeouts {
+  std::chrono::steady_clock::duration connect{std::chrono::seconds(5)};
+  std::chrono::steady_clock::duration request{std::chrono::seconds(10)};
+};
+
+struct exchange_outcome {
+  std::error_code error;
+  failure_kind kind = failure_kind::none;
+};
+
+class http_connection {
+ public:
+  http_connection(io_services& services, endpoint_key key);
+  ~http_connection();
+  http_connection(const http_connection&) = delete;
+  http_connection& operator=(const http_connection&) = delete;
+
+  const endpoint_key& key() const noexcept;
+  bool is_open() const noexcept;
+
+  // The caller serialises the request here before start().
+  std::string& request_buffer() noexcept;
+  response_parser& parser() noexcept;
+
+  // Connects if needed, writes request_buffer(), reads one response into parser(), then stores the
+  // outcome in *out and resumes `waiter` on the worker thread. A reused connection that the server
+  // closed in the meantime is reopened once, transparently.
+  void start(bool head_request, bool store_body, const exchange_timeouts& timeouts,
+             std::coroutine_handle<> waiter, exchange_outcome* out);
+  // Aborts the pending exchange (it completes as `cancelled`) and closes the connection.
+  void cancel() noexcept;
+  void close() noexcept;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace chaperon::net

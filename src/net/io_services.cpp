@@ -1,0 +1,101 @@
+#include "net/io_services.hpp"
+
+#include <boost/asio/ip/address.hpp>
+
+namespace chaperon::net {
+
+namespace asio = boost::asio;
+
+io_services::io_services(asio::io_context& io) : io_(io), sweep_timer_(io) {}
+
+io_services::~io_services() = default;
+
+asio::ssl::context& io_services::tls_context(bool verify) {
+  auto& slot = verify ? verify_ctx_ : insecure_ctx_;
+  if (!slot) {
+    slot = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    if (verify) {
+      slot->set_default_verify_paths();
+      slot->set_verify_mode(asio::ssl::verify_peer);
+    } else {
+      slot->set_verify_mode(asio::ssl::verify_none);
+    }
+  }
+  return *slot;
+}
+
+std::vector<asio::ip::tcp::endpoint> io_services::resolve(const std::string& host,
+                                                          std::uint16_t port,
+                                                          std::error_code& ec) {
+  ec.clear();
+  boost::system::error_code bec;
+  auto address = asio::ip::make_address(host, bec);
+  if (!bec) return {asio::ip::tcp::endpoint{address, port}};
+
+  auto key = host + ":" + std::to_string(port);
+  if (auto it = resolved_.find(key); it != resolved_.end()) return it->second;
+  // A name is looked up once per worker and cached for the run; the blocking lookup happens
+  // at most once per host, not per request.
+  asio::ip::tcp::resolver resolver(io_);
+  auto results = resolver.resolve(host, std::to_string(port), bec);
+  if (bec) {
+    ec = bec;
+    return {};
+  }
+  std::vector<asio::ip::tcp::endpoint> endpoints;
+  for (const auto& r : results) endpoints.push_back(r.endpoint());
+  resolved_.emplace(key, endpoints);
+  return endpoints;
+}
+
+void io_services::arm(deadline_hook& hook, std::chrono::steady_clock::time_point deadline) {
+  hook.deadline_ = deadline;
+  if (!hook.linked_) {
+    hook.prev_ = nullptr;
+    hook.next_ = head_;
+    if (head_) head_->prev_ = &hook;
+    head_ = &hook;
+    hook.linked_ = true;
+  }
+  if (!sweeping_ && !shut_down_) schedule_sweep();
+}
+
+void io_services::disarm(deadline_hook& hook) noexcept {
+  if (!hook.linked_) return;
+  if (hook.prev_) hook.prev_->next_ = hook.next_;
+  else head_ = hook.next_;
+  if (hook.next_) hook.next_->prev_ = hook.prev_;
+  hook.prev_ = hook.next_ = nullptr;
+  hook.linked_ = false;
+}
+
+void io_services::shutdown() {
+  shut_down_ = true;
+  sweep_timer_.cancel();
+}
+
+void io_services::schedule_sweep() {
+  sweeping_ = true;
+  sweep_timer_.expires_after(sweep_period);
+  sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+    sweeping_ = false;
+    if (ec || shut_down_) return;
+    sweep();
+    if (head_) schedule_sweep();
+  });
+}
+
+void io_services::sweep() {
+  auto now = std::chrono::steady_clock::now();
+  // Collect first: on_deadline() may arm or disarm other hooks.
+  std::vector<deadline_hook*> expired;
+  for (auto* h = head_; h; h = h->next_) {
+    if (h->deadline_ <= now) expired.push_back(h);
+  }
+  for (auto* h : expired) {
+    disarm(*h);
+    h->on_deadline();
+  }
+}
+
+}  // namespace chaperon::net

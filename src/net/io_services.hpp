@@ -1,0 +1,73 @@
+#pragma once
+// Per-worker network services shared by the connections of that worker's sessions: the
+// io_context, TLS contexts, a resolver cache and the deadline sweeper. Owned by one thread.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+namespace chaperon::net {
+
+// Something with a deadline: the sweeper calls on_deadline() once it has passed.
+// Request timeouts are checked by one periodic sweep per worker instead of one timer per request,
+// which keeps the per-request cost to two pointer writes; their resolution is the sweep period.
+class deadline_hook {
+ public:
+  virtual void on_deadline() = 0;
+
+ protected:
+  ~deadline_hook() = default;
+
+ private:
+  friend class io_services;
+  deadline_hook* prev_ = nullptr;
+  deadline_hook* next_ = nullptr;
+  bool linked_ = false;
+  std::chrono::steady_clock::time_point deadline_{};
+};
+
+class io_services {
+ public:
+  static constexpr std::chrono::milliseconds sweep_period{5};
+
+  explicit io_services(boost::asio::io_context& io);
+  ~io_services();
+  io_services(const io_services&) = delete;
+  io_services& operator=(const io_services&) = delete;
+
+  boost::asio::io_context& io() noexcept { return io_; }
+  boost::asio::ssl::context& tls_context(bool verify);
+
+  // Resolves host:port (numeric addresses without a lookup; names once per worker, then cached).
+  std::vector<boost::asio::ip::tcp::endpoint> resolve(const std::string& host, std::uint16_t port,
+                                                      std::error_code& ec);
+
+  void arm(deadline_hook& hook, std::chrono::steady_clock::time_point deadline);
+  void disarm(deadline_hook& hook) noexcept;
+  // Stops the sweeper so that the io_context can run out of work.
+  void shutdown();
+
+ private:
+  void schedule_sweep();
+  void sweep();
+
+  boost::asio::io_context& io_;
+  boost::asio::steady_timer sweep_timer_;
+  bool sweeping_ = false;
+  bool shut_down_ = false;
+  deadline_hook* head_ = nullptr;
+  std::unique_ptr<boost::asio::ssl::context> verify_ctx_;
+  std::unique_ptr<boost::asio::ssl::context> insecure_ctx_;
+  std::map<std::string, std::vector<boost::asio::ip::tcp::endpoint>> resolved_;
+};
+
+}  // namespace chaperon::net
