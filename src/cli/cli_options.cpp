@@ -1,0 +1,90 @@
+#include "cli/cli_options.hpp"
+
+#include <fstream>
+#include <sstream>
+
+namespace chaperon::cli {
+
+void add_common_options(CLI::App& app, common_options& o) {
+  app.add_option("-t,--threads", o.threads, "Worker threads (default: one per core)");
+  app.add_option("-c,--config", o.config_assignments,
+                 "Run-time config key=value (value parsed as JSON when valid), repeatable");
+  app.add_option("--config-file", o.config_file, "JSON file merged into the run-time config")
+      ->check(CLI::ExistingFile);
+  app.add_option("-f,--format", o.format, "Export format")
+      ->check(CLI::IsMember({"csv", "json"}));
+  app.add_option("-o,--output", o.output,
+                 "Write results to this file ('-' for stdout); default "
+                 "results/<date>/<load test>/<tag>-<unix time>.<format>");
+  app.add_option("--tag", o.tag, "Prefix of the default output file name");
+  app.add_option("--unit", o.unit, "Unit of exported values: ms (decimals) or us (integers)")
+      ->check(CLI::IsMember({"ms", "us"}));
+  app.add_option("--metrics", o.metrics,
+                 "Record only these metric types, comma-separated (e.g. get,post,call)");
+  app.add_option("--log-level", o.log_level, "Session log level")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
+  app.add_flag("--per-session", o.per_session, "Export one row per session name");
+  app.add_flag("--print-results", o.print_results, "Print every action's result");
+  app.add_flag("--no-progress", o.no_progress, "Do not print the live progress line");
+}
+
+namespace {
+
+json read_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw CLI::ValidationError("--config-file", "cannot read " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  json parsed = json::parse(text.str(), nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    throw CLI::ValidationError("--config-file", path + " is not a JSON object");
+  }
+  return parsed;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+log_level parse_level(const std::string& name) {
+  if (name == "debug") return log_level::debug;
+  if (name == "info") return log_level::info;
+  if (name == "error") return log_level::error;
+  if (name == "off") return log_level::off;
+  return log_level::warn;
+}
+
+}  // namespace
+
+run_options make_run_options(const common_options& o) {
+  run_options r;
+  r.threads = o.threads;
+  if (!o.config_file.empty()) r.config = read_config_file(o.config_file);
+  for (const auto& a : o.config_assignments) {
+    try {
+      apply_assignment(r.config, a);
+    } catch (const config_error& e) {
+      throw CLI::ValidationError("--config", e.what());
+    }
+  }
+  if (!o.metrics.empty()) r.metrics = metric_filter(split_list(o.metrics));
+  r.per_session = o.per_session;
+  r.print_results = o.print_results;
+  r.level = parse_level(o.log_level);
+  return r;
+}
+
+export_options make_export_options(const common_options& o) {
+  export_options e;
+  e.format = o.format == "json" ? export_format::json : export_format::csv;
+  e.unit = o.unit == "us" ? time_unit::us : time_unit::ms;
+  return e;
+}
+
+}  // namespace chaperon::cli

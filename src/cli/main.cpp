@@ -1,0 +1,54 @@
+// chaperon::main: the command line of every binary that holds load tests.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "chaperon/run.hpp"
+#include "cli/cli_options.hpp"
+#include "cli/quick.hpp"
+
+namespace chaperon {
+
+int main(int argc, char** argv) {
+  CLI::App app{"chaperon: load and performance tests for HTTP services, written as code"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("chaperon ") + CHAPERON_VERSION);
+
+  auto* list = app.add_subcommand("list", "List the load tests in this binary");
+
+  cli::common_options run_opts;
+  std::string test_name;
+  auto* run = app.add_subcommand("run", "Run a registered load test");
+  run->add_option("load_test", test_name, "Name of the load test (see `list`)")->required();
+  cli::add_common_options(*run, run_opts);
+
+  cli::common_options quick_opts;
+  quick_opts.tag = "quick";
+  cli::quick_options quick;
+  auto* q = app.add_subcommand("quick", "Loop requests on one URL from many sessions");
+  q->add_option("url", quick.url, "Absolute http(s) URL")->required();
+  q->add_option("-s,--sessions", quick.sessions, "Concurrent sessions")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+  q->add_option("-d,--duration", quick.duration, "How long each session loops (e.g. 10s, 500ms)");
+  q->add_option("-m,--method", quick.method, "HTTP method");
+  q->add_option("-H,--header", quick.headers, "Request header 'Name: value', repeatable");
+  q->add_flag("-k,--insecure", quick.insecure, "Do not verify TLS certificates");
+  cli::add_common_options(*q, quick_opts);
+
+  try {
+    app.parse(argc, argv);
+    if (list->parsed()) {
+      for (const auto& name : registered_load_tests()) std::cout << name << "\n";
+      return 0;
+    }
+    if (run->parsed()) return cli::execute(find_load_test(test_name), run_opts);
+    return cli::execute(cli::make_quick_load_test(quick), quick_opts);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "chaperon: " << e.what() << "\n";
+    return 2;
+  }
+}
+
+}  // namespace chaperon
