@@ -1,0 +1,72 @@
+// Turning run results into files and terminal output.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "chaperon/metrics.hpp"
+
+namespace chaperon {
+
+enum class export_format { csv, json };
+enum class time_unit { ms, us };
+
+struct export_options {
+  export_format format = export_format::csv;
+  // ms: decimals with microsecond precision ("12.345"; the mean is rounded to the microsecond
+  // first); us: integers (the mean rounded to the nearest integer).
+  time_unit unit = time_unit::ms;
+  std::string separator = ",";   // CSV only: between columns
+  std::string delimiter = "\n";  // CSV only: ends every line, the last one included
+};
+
+// One header line, then one line per metric in key order:
+//   session_action_name,total_count,max,mean,min,percentile_10.0,...,percentile_99.999
+//   <metric_key::row_label()>,<count>,<max>,<mean>,<min>,<percentiles...>
+// A label containing the separator, the delimiter, a quote or a line break is quoted CSV-style.
+std::string export_csv(const run_results& results, const export_options& options = {});
+
+// An array with one object per metric in key order, e.g.
+//   {"action":"get","url":"...","metrics":{...}}
+//   {"action":"call","module":"MyScenario","function":"fn","metrics":{...}}
+//   {"error":{"http":404},"action":"get","url":"...","metrics":{...}}
+//   {"error":{"reason":"timeout"},"action":"get","url":"...","metrics":{...}}
+//   {"action":"ws_recv","metrics":{...}}     (no target)
+//   {"action":"x","target":"...","metrics":{...}}  (a target that is not a URL)
+// with "session" first when the metric belongs to one session. "metrics" holds total_count, max,
+// mean, min, percentile_10.0 ... percentile_99.999 as numbers in the chosen unit.
+std::string export_json(const run_results& results, const export_options& options = {});
+
+// export_csv() or export_json(), by options.format.
+std::string export_results(const run_results& results, const export_options& options = {});
+
+// "csv" or "json", in any letter case; nullopt otherwise.
+std::optional<export_format> parse_export_format(std::string_view name);
+// "csv" or "json".
+std::string_view extension(export_format format);
+
+// results/<UTC YYYY-MM-DD>/<load test name>/<tag>-<unix seconds>.<ext>, where the load test
+// name's "::", ':', '.', '/' and '\\' separate folders (empty parts are dropped). Slashes in the
+// tag become '_'. An empty tag gives <unix seconds>.<ext>.
+std::filesystem::path tagged_output_path(std::string_view load_test, std::string_view tag,
+                                         export_format format,
+                                         std::chrono::system_clock::time_point now);
+
+// `path` with ".<ext>" appended, unless it already ends with that extension (any letter case).
+std::filesystem::path output_path_with_extension(const std::filesystem::path& path,
+                                                 export_format format);
+
+// A table for the terminal, times in ms:
+//  - one row per non-error metric: name, count, errors (the counts of error metrics with the same
+//    session, action and target), rps (count / duration_s), min, mean, p50, p90, p99, max;
+//  - one row per error metric with its count;
+//  - session errors by reason;
+//  - sessions started/completed/failed/aborted/timed out, and total requests, errors and overall
+//    requests per second.
+// Starts with a PARTIAL warning when results.partial. A duration_s <= 0 reports rates as 0.
+std::string summary_table(const run_results& results, double duration_s);
+
+}  // namespace chaperon

@@ -1,0 +1,180 @@
+// Latency histograms, metric keys and the results of one load-test run.
+//
+// Everything here is a plain value: results from worker threads and from other machines of a
+// cluster are combined with merge(), which is exact (merging parts gives the same result as
+// recording everything in one place), and travel between machines as JSON.
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace chaperon {
+
+// HDR histogram of microsecond values with 3 significant decimal digits.
+//
+// Values 0..2047 are counted exactly; above that, every value shares its counter with neighbours
+// within 0.1% of it. The trackable range is 0 .. highest_trackable_value (about 19 hours); larger
+// values are clamped to it and negative values to 0. The exact smallest and largest values
+// recorded are kept besides the counters. The counter array only grows as far as the largest value
+// recorded, so a histogram of small values stays small.
+class histogram {
+ public:
+  static constexpr std::int64_t highest_trackable_value = (std::int64_t{1} << 36) - 1;
+
+  histogram();
+
+  // Adds `count` occurrences of `value_us`. Allocates only when a value larger than any before
+  // needs a larger counter array.
+  void record(std::int64_t value_us, std::uint64_t count = 1);
+
+  // Adds every value of `other`; the result equals one histogram that recorded both.
+  void merge(const histogram& other);
+
+  // Forgets all values but keeps the counter memory, so recording again does not allocate.
+  void reset();
+
+  std::uint64_t count() const;
+  bool empty() const;
+  std::int64_t min() const;  // exact; 0 when empty
+  std::int64_t max() const;  // exact (after clamping); 0 when empty
+
+  // Mean of the counters' median-equivalent values, as HDR histograms define it, but kept within
+  // [min(), max()]; 0 when empty.
+  double mean() const;
+
+  // The highest value equivalent to the value at `percentile` (0..100, clamped), i.e. the smallest
+  // recorded value v such that round(percentile/100 * count()) values are <= v, reported as the top
+  // of v's counter range but never above max(). Percentile 0 gives min(); 0 when empty.
+  std::int64_t value_at_percentile(double percentile) const;
+
+  // Number of counters currently allocated (memory use is 8 bytes each).
+  std::size_t counts_length() const;
+
+  // Lossless, compact form: {"min":m,"max":M,"counts":[[index,count],...]} with only non-zero
+  // counters listed.
+  nlohmann::json to_json() const;
+
+  // Inverse of to_json(). Throws std::invalid_argument on malformed input.
+  static histogram from_json(const nlohmann::json& j);
+  // Same as from_json(), for untrusted input: nullopt instead of an exception.
+  static std::optional<histogram> try_from_json(const nlohmann::json& j);
+
+  // Equal when the same values were recorded: same counters (however far each array has grown)
+  // and the same exact min and max.
+  friend bool operator==(const histogram& a, const histogram& b);
+
+ private:
+  void grow_to_fit(std::size_t index);
+
+  std::vector<std::uint64_t> counts_;
+  std::uint64_t total_ = 0;
+  std::int64_t min_;
+  std::int64_t max_ = 0;
+};
+
+// The percentiles every export reports, in the order they are reported.
+inline constexpr std::array<double, 15> reported_percentiles{10, 20, 30, 40, 50,   60,    75,    80,
+                                                             85, 90, 95, 99, 99.9, 99.99, 99.999};
+
+// What a metric is about.
+//
+// `action` is the metric type: an HTTP method ("get"), "call", "ws_recv", "run_scenario", an async
+// task name or a custom metric name. `target` is what it acted on (a URL, "Scenario.fn", a scenario
+// name) and may be empty. A non-empty `error` makes it an error metric ("HTTP 404", "timeout",
+// ...). `session` is the session's name for per-session results and empty for results aggregated
+// over all sessions.
+//
+// Names, as the reference tool prints them:
+//   {"", "get", "http://h/x?q=1", ""}    -> "get(http://h/x?q=1)"
+//   {"", "get", "http://h/x", "HTTP 404"} -> "Error HTTP 404 get(http://h/x)"
+//   {"", "call", "MyScenario.fn", ""}     -> "call(MyScenario.fn)"
+//   {"", "my_custom_metric", "", ""}      -> "my_custom_metric"
+struct metric_key {
+  std::string session;
+  std::string action;
+  std::string target;
+  std::string error;
+
+  // The metric's name without the session.
+  std::string name() const;
+  // session + " " + name(); aggregated rows therefore start with a space, like the reference's.
+  std::string row_label() const;
+  bool is_error() const { return !error.empty(); }
+
+  auto operator<=>(const metric_key&) const = default;
+  bool operator==(const metric_key&) const = default;
+};
+
+// How the sessions of a run ended.
+struct session_counts {
+  std::uint64_t started = 0;
+  std::uint64_t completed = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t aborted = 0;
+  std::uint64_t timed_out = 0;
+
+  void merge(const session_counts& other);
+  bool operator==(const session_counts&) const = default;
+};
+
+// The results of one run, or of several parts of it merged together.
+struct run_results {
+  std::map<metric_key, histogram> metrics;
+  std::map<std::string, std::uint64_t> session_errors;  // reason -> count
+  session_counts sessions;
+  std::int64_t start_unix_ms = 0;  // 0 = unknown; merging keeps the earliest known start
+  std::int64_t duration_us = 0;    // merging keeps the longest
+  bool partial = false;            // merging keeps true if any part was partial
+  std::string load_test;           // merging keeps the first non-empty name
+
+  // Exact: histograms, error counts and session counts are added.
+  void merge(const run_results& other);
+
+  // Responses to HTTP requests: the counts of non-error metrics whose action is an HTTP method
+  // (get, post, put, patch, delete, head).
+  std::uint64_t total_requests() const;
+  // The counts of all error metrics.
+  std::uint64_t error_count() const;
+
+  // Lossless JSON form (to ship results between machines of a cluster).
+  nlohmann::json to_json() const;
+  // Inverse of to_json(). Throws std::invalid_argument on malformed input.
+  static run_results from_json(const nlohmann::json& j);
+  // Same as from_json(), for untrusted input: nullopt instead of an exception.
+  static std::optional<run_results> try_from_json(const nlohmann::json& j);
+
+  bool operator==(const run_results&) const = default;
+};
+
+// True for the actions whose metrics count as HTTP requests.
+bool is_http_method(std::string_view action);
+
+// Decides which metrics are recorded at all; applied when a metric is first seen.
+class metric_filter {
+ public:
+  // Lets everything pass.
+  metric_filter() = default;
+  // Lets a metric pass when its action is one of `types` ("get", "call", "run_scenario", a custom
+  // metric name, ...). Error metrics are matched by their action, so {"get"} keeps GET errors too.
+  // An empty list lets nothing pass, as in the reference tool.
+  explicit metric_filter(std::vector<std::string> types);
+  // Lets a metric pass when `predicate` returns true; an empty function lets everything pass.
+  explicit metric_filter(std::function<bool(const metric_key&)> predicate);
+
+  bool passes(const metric_key& key) const;
+
+ private:
+  std::function<bool(const metric_key&)> predicate_;
+};
+
+}  // namespace chaperon

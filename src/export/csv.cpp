@@ -1,0 +1,67 @@
+#include "chaperon/export.hpp"
+
+#include <string_view>
+
+#include "export/columns.hpp"
+
+namespace chaperon {
+namespace {
+
+bool needs_quoting(std::string_view field, const export_options& options) {
+  if (field.find_first_of("\"\r\n") != std::string_view::npos) return true;
+  if (!options.separator.empty() && field.find(options.separator) != std::string_view::npos)
+    return true;
+  return !options.delimiter.empty() && field.find(options.delimiter) != std::string_view::npos;
+}
+
+std::string quoted(std::string_view field, const export_options& options) {
+  if (!needs_quoting(field, options)) return std::string(field);
+  std::string out = "\"";
+  for (const char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+void append_header(std::string& out, const export_options& options) {
+  out += "session_action_name";
+  for (const char* column : {"total_count", "max", "mean", "min"}) {
+    out += options.separator;
+    out += column;
+  }
+  for (const double p : reported_percentiles) {
+    out += options.separator;
+    out += detail::percentile_column_name(p);
+  }
+  out += options.delimiter;
+}
+
+void append_row(std::string& out, const metric_key& key, const histogram& h,
+                const export_options& options) {
+  const auto c = detail::columns_of(h);
+  const auto value = [&](std::int64_t us) {
+    out += options.separator;
+    out += detail::format_duration(us, options.unit);
+  };
+  out += quoted(key.row_label(), options);
+  out += options.separator;
+  out += std::to_string(c.count);
+  value(c.max);
+  value(c.mean);
+  value(c.min);
+  for (const auto p : c.percentiles) value(p);
+  out += options.delimiter;
+}
+
+}  // namespace
+
+std::string export_csv(const run_results& results, const export_options& options) {
+  std::string out;
+  append_header(out, options);
+  for (const auto& [key, h] : results.metrics) append_row(out, key, h, options);
+  return out;
+}
+
+}  // namespace chaperon

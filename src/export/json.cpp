@@ -1,0 +1,80 @@
+#include "chaperon/export.hpp"
+
+#include <charconv>
+#include <string_view>
+
+#include "export/columns.hpp"
+
+namespace chaperon {
+namespace {
+
+using ordered_json = nlohmann::ordered_json;
+
+ordered_json duration_value(std::int64_t us, time_unit unit) {
+  if (unit == time_unit::us) return us;
+  return static_cast<double>(us) / 1000.0;
+}
+
+ordered_json error_json(std::string_view error) {
+  constexpr std::string_view http_prefix = "HTTP ";
+  if (error.starts_with(http_prefix)) {
+    const auto digits = error.substr(http_prefix.size());
+    int status = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), status);
+    if (ec == std::errc{} && end == digits.data() + digits.size()) return {{"http", status}};
+  }
+  return {{"reason", error}};
+}
+
+bool looks_like_url(std::string_view target) {
+  return target.find("://") != std::string_view::npos;
+}
+
+void add_target(ordered_json& j, const metric_key& key) {
+  if (key.target.empty()) return;
+  if (key.action == "call") {
+    const auto dot = key.target.rfind('.');
+    if (dot != std::string::npos) j["module"] = key.target.substr(0, dot);
+    j["function"] = dot == std::string::npos ? key.target : key.target.substr(dot + 1);
+  } else if (is_http_method(key.action) || looks_like_url(key.target)) {
+    j["url"] = key.target;
+  } else {
+    j["target"] = key.target;
+  }
+}
+
+ordered_json metrics_json(const histogram& h, time_unit unit) {
+  const auto c = detail::columns_of(h);
+  ordered_json m = ordered_json::object();
+  m["total_count"] = c.count;
+  m["max"] = duration_value(c.max, unit);
+  m["mean"] = duration_value(c.mean, unit);
+  m["min"] = duration_value(c.min, unit);
+  for (std::size_t i = 0; i < c.percentiles.size(); ++i)
+    m[detail::percentile_column_name(reported_percentiles[i])] =
+        duration_value(c.percentiles[i], unit);
+  return m;
+}
+
+}  // namespace
+
+std::string export_json(const run_results& results, const export_options& options) {
+  auto out = ordered_json::array();
+  for (const auto& [key, h] : results.metrics) {
+    ordered_json entry = ordered_json::object();
+    if (!key.session.empty()) entry["session"] = key.session;
+    if (key.is_error()) entry["error"] = error_json(key.error);
+    entry["action"] = key.action;
+    add_target(entry, key);
+    entry["metrics"] = metrics_json(h, options.unit);
+    out.push_back(std::move(entry));
+  }
+  return out.dump() + "\n";
+}
+
+std::string export_results(const run_results& results, const export_options& options) {
+  return options.format == export_format::json ? export_json(results, options)
+                                               : export_csv(results, options);
+}
+
+}  // namespace chaperon

@@ -1,0 +1,199 @@
+#include "chaperon/metrics.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <limits>
+#include <stdexcept>
+
+namespace chaperon {
+namespace {
+
+// Layout for 3 significant digits with a unit of 1 us. Bucket 0 holds 0..2047 exactly, in 2048
+// counters; every later bucket covers twice the range of the one before with 1024 counters (its
+// lower half would duplicate the previous bucket). So counter index i >= 2048 stands for the
+// values [(i % 1024 + 1024) << b, ... + (1 << b)) with b = i / 1024 - 1, a range at most 1/1024
+// (< 0.1%) of its lowest value.
+constexpr int sub_bucket_half_count_magnitude = 10;
+constexpr std::int64_t sub_bucket_half_count = std::int64_t{1} << sub_bucket_half_count_magnitude;
+constexpr std::uint64_t sub_bucket_mask =
+    (std::uint64_t{1} << (sub_bucket_half_count_magnitude + 1)) - 1;
+
+constexpr std::size_t counts_index(std::int64_t value) {
+  const auto v = static_cast<std::uint64_t>(value);
+  const int bucket = std::bit_width(v | sub_bucket_mask) - (sub_bucket_half_count_magnitude + 1);
+  const auto sub_bucket = static_cast<std::int64_t>(v >> bucket);
+  return static_cast<std::size_t>(((std::int64_t{bucket} + 1) << sub_bucket_half_count_magnitude) +
+                                  sub_bucket - sub_bucket_half_count);
+}
+
+constexpr std::size_t max_counts_length = counts_index(histogram::highest_trackable_value) + 1;
+
+struct counter_range {
+  std::int64_t lowest;
+  std::int64_t size;
+};
+
+constexpr counter_range range_of(std::size_t index) {
+  auto bucket = static_cast<std::int64_t>(index >> sub_bucket_half_count_magnitude) - 1;
+  auto sub_bucket =
+      static_cast<std::int64_t>(index & (sub_bucket_half_count - 1)) + sub_bucket_half_count;
+  if (bucket < 0) {
+    sub_bucket -= sub_bucket_half_count;
+    bucket = 0;
+  }
+  return {sub_bucket << bucket, std::int64_t{1} << bucket};
+}
+
+static_assert(counts_index(2047) == 2047);
+static_assert(counts_index(2048) == 2048 && counts_index(2049) == 2048);
+static_assert(range_of(counts_index(histogram::highest_trackable_value)).lowest +
+                  range_of(counts_index(histogram::highest_trackable_value)).size ==
+              histogram::highest_trackable_value + 1);
+static_assert(max_counts_length == 27 * 1024);
+
+constexpr std::int64_t empty_min = std::numeric_limits<std::int64_t>::max();
+
+std::optional<std::int64_t> read_value(const nlohmann::json& j, const char* field) {
+  const auto it = j.find(field);
+  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+  const auto v = it->get<std::int64_t>();
+  if (v < 0 || v > histogram::highest_trackable_value) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+histogram::histogram() : min_(empty_min) {}
+
+void histogram::record(std::int64_t value_us, std::uint64_t count) {
+  if (count == 0) return;
+  const std::int64_t v = std::clamp<std::int64_t>(value_us, 0, highest_trackable_value);
+  const std::size_t index = counts_index(v);
+  if (index >= counts_.size()) [[unlikely]]
+    grow_to_fit(index);
+  counts_[index] += count;
+  total_ += count;
+  if (v < min_) min_ = v;
+  if (v > max_) max_ = v;
+}
+
+void histogram::grow_to_fit(std::size_t index) {
+  // Whole 1024-counter blocks (one bucket each past the first), so a slowly rising maximum
+  // reallocates once per doubling of the value rather than once per counter.
+  const std::size_t blocks = (index >> sub_bucket_half_count_magnitude) + 1;
+  counts_.resize(std::min(max_counts_length, blocks << sub_bucket_half_count_magnitude), 0);
+}
+
+void histogram::merge(const histogram& other) {
+  if (other.total_ == 0) return;
+  if (other.counts_.size() > counts_.size()) counts_.resize(other.counts_.size(), 0);
+  for (std::size_t i = 0; i < other.counts_.size(); ++i) counts_[i] += other.counts_[i];
+  total_ += other.total_;
+  min_ = std::min(min_, other.min_);
+  max_ = std::max(max_, other.max_);
+}
+
+void histogram::reset() {
+  if (total_ == 0) return;
+  std::fill(counts_.begin(), counts_.end(), 0);
+  total_ = 0;
+  min_ = empty_min;
+  max_ = 0;
+}
+
+std::uint64_t histogram::count() const { return total_; }
+bool histogram::empty() const { return total_ == 0; }
+std::int64_t histogram::min() const { return total_ == 0 ? 0 : min_; }
+std::int64_t histogram::max() const { return max_; }
+std::size_t histogram::counts_length() const { return counts_.size(); }
+
+double histogram::mean() const {
+  if (total_ == 0) return 0.0;
+  double sum = 0.0;
+  for (std::size_t i = 0; i < counts_.size(); ++i) {
+    if (counts_[i] == 0) continue;
+    const auto r = range_of(i);
+    sum += static_cast<double>(counts_[i]) * static_cast<double>(r.lowest + r.size / 2);
+  }
+  // A counter's midpoint can lie outside the exact extremes (one value of 2500 has midpoint 2501);
+  // the true mean cannot.
+  return std::clamp(sum / static_cast<double>(total_), static_cast<double>(min_),
+                    static_cast<double>(max_));
+}
+
+std::int64_t histogram::value_at_percentile(double percentile) const {
+  if (total_ == 0) return 0;
+  const double p = std::clamp(percentile, 0.0, 100.0);
+  if (p == 0.0) return min_;
+  const auto wanted = std::max<std::uint64_t>(
+      1, static_cast<std::uint64_t>(p / 100.0 * static_cast<double>(total_) + 0.5));
+  std::uint64_t seen = 0;
+  for (std::size_t i = 0; i < counts_.size(); ++i) {
+    seen += counts_[i];
+    if (seen >= wanted) {
+      const auto r = range_of(i);
+      // The exact max is known, so the top of its counter range would only overstate it.
+      return std::min(r.lowest + r.size - 1, max_);
+    }
+  }
+  return max_;
+}
+
+nlohmann::json histogram::to_json() const {
+  auto counts = nlohmann::json::array();
+  for (std::size_t i = 0; i < counts_.size(); ++i)
+    if (counts_[i] != 0) counts.push_back(nlohmann::json::array({i, counts_[i]}));
+  return {{"min", min()}, {"max", max_}, {"counts", std::move(counts)}};
+}
+
+std::optional<histogram> histogram::try_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) return std::nullopt;
+  const auto min = read_value(j, "min");
+  const auto max = read_value(j, "max");
+  const auto counts = j.find("counts");
+  if (!min || !max || counts == j.end() || !counts->is_array()) return std::nullopt;
+
+  histogram h;
+  for (const auto& pair : *counts) {
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_number_unsigned() ||
+        !pair[1].is_number_unsigned())
+      return std::nullopt;
+    const auto index = pair[0].get<std::uint64_t>();
+    const auto count = pair[1].get<std::uint64_t>();
+    if (index >= max_counts_length) return std::nullopt;
+    if (count == 0) continue;
+    if (index >= h.counts_.size()) h.grow_to_fit(index);
+    h.counts_[index] += count;
+    h.total_ += count;
+  }
+  if (h.total_ == 0) return h;
+
+  // The exact extremes must lie in the lowest and highest non-zero counters.
+  const auto first =
+      std::find_if(h.counts_.begin(), h.counts_.end(), [](auto c) { return c != 0; });
+  const auto last =
+      std::find_if(h.counts_.rbegin(), h.counts_.rend(), [](auto c) { return c != 0; });
+  if (counts_index(*min) != static_cast<std::size_t>(first - h.counts_.begin()) ||
+      counts_index(*max) != static_cast<std::size_t>(h.counts_.rend() - last - 1))
+    return std::nullopt;
+  h.min_ = *min;
+  h.max_ = *max;
+  return h;
+}
+
+histogram histogram::from_json(const nlohmann::json& j) {
+  auto h = try_from_json(j);
+  if (!h) throw std::invalid_argument("malformed histogram JSON");
+  return std::move(*h);
+}
+
+bool operator==(const histogram& a, const histogram& b) {
+  if (a.total_ != b.total_ || a.min() != b.min() || a.max_ != b.max_) return false;
+  const auto& shorter = a.counts_.size() <= b.counts_.size() ? a.counts_ : b.counts_;
+  const auto& longer = a.counts_.size() <= b.counts_.size() ? b.counts_ : a.counts_;
+  return std::equal(shorter.begin(), shorter.end(), longer.begin()) &&
+         std::all_of(longer.begin() + static_cast<std::ptrdiff_t>(shorter.size()), longer.end(),
+                     [](auto c) { return c == 0; });
+}
+
+}  // namespace chaperon

@@ -1,0 +1,180 @@
+#include "chaperon/metrics.hpp"
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+namespace chaperon {
+namespace {
+
+constexpr std::array<std::string_view, 6> http_methods{"get",   "post",   "put",
+                                                       "patch", "delete", "head"};
+
+template <typename T>
+bool read_field(const nlohmann::json& j, const char* field, T& out) {
+  const auto it = j.find(field);
+  if (it == j.end()) return true;  // absent fields keep their defaults
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (!it->is_string()) return false;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    if (!it->is_boolean()) return false;
+  } else if constexpr (std::is_unsigned_v<T>) {
+    if (!it->is_number_unsigned()) return false;
+  } else {
+    if (!it->is_number_integer()) return false;
+  }
+  out = it->get<T>();
+  return true;
+}
+
+nlohmann::json key_to_json(const metric_key& key) {
+  nlohmann::json j = nlohmann::json::object();
+  // Empty fields are left out: most keys have no session and no error.
+  if (!key.session.empty()) j["session"] = key.session;
+  j["action"] = key.action;
+  if (!key.target.empty()) j["target"] = key.target;
+  if (!key.error.empty()) j["error"] = key.error;
+  return j;
+}
+
+bool read_sessions(const nlohmann::json& j, session_counts& out) {
+  if (!j.is_object()) return false;
+  return read_field(j, "started", out.started) && read_field(j, "completed", out.completed) &&
+         read_field(j, "failed", out.failed) && read_field(j, "aborted", out.aborted) &&
+         read_field(j, "timed_out", out.timed_out);
+}
+
+bool read_metrics(const nlohmann::json& j, std::map<metric_key, histogram>& out) {
+  if (!j.is_array()) return false;
+  for (const auto& entry : j) {
+    if (!entry.is_object()) return false;
+    metric_key key;
+    if (!read_field(entry, "session", key.session) || !read_field(entry, "action", key.action) ||
+        !read_field(entry, "target", key.target) || !read_field(entry, "error", key.error))
+      return false;
+    const auto hist = entry.find("histogram");
+    if (hist == entry.end()) return false;
+    auto h = histogram::try_from_json(*hist);
+    if (!h) return false;
+    out[std::move(key)].merge(*h);
+  }
+  return true;
+}
+
+bool read_session_errors(const nlohmann::json& j, std::map<std::string, std::uint64_t>& out) {
+  if (!j.is_object()) return false;
+  for (const auto& [reason, count] : j.items()) {
+    if (!count.is_number_unsigned()) return false;
+    out[reason] += count.get<std::uint64_t>();
+  }
+  return true;
+}
+
+}  // namespace
+
+bool is_http_method(std::string_view action) {
+  return std::find(http_methods.begin(), http_methods.end(), action) != http_methods.end();
+}
+
+std::string metric_key::name() const {
+  std::string base = target.empty() ? action : action + "(" + target + ")";
+  if (error.empty()) return base;
+  return "Error " + error + " " + base;
+}
+
+std::string metric_key::row_label() const { return session + " " + name(); }
+
+void session_counts::merge(const session_counts& other) {
+  started += other.started;
+  completed += other.completed;
+  failed += other.failed;
+  aborted += other.aborted;
+  timed_out += other.timed_out;
+}
+
+void run_results::merge(const run_results& other) {
+  for (const auto& [key, h] : other.metrics) metrics[key].merge(h);
+  for (const auto& [reason, count] : other.session_errors) session_errors[reason] += count;
+  sessions.merge(other.sessions);
+  if (start_unix_ms == 0 || (other.start_unix_ms != 0 && other.start_unix_ms < start_unix_ms))
+    start_unix_ms = other.start_unix_ms;
+  duration_us = std::max(duration_us, other.duration_us);
+  partial = partial || other.partial;
+  if (load_test.empty()) load_test = other.load_test;
+}
+
+std::uint64_t run_results::total_requests() const {
+  std::uint64_t total = 0;
+  for (const auto& [key, h] : metrics)
+    if (!key.is_error() && is_http_method(key.action)) total += h.count();
+  return total;
+}
+
+std::uint64_t run_results::error_count() const {
+  std::uint64_t total = 0;
+  for (const auto& [key, h] : metrics)
+    if (key.is_error()) total += h.count();
+  return total;
+}
+
+nlohmann::json run_results::to_json() const {
+  auto metrics_json = nlohmann::json::array();
+  for (const auto& [key, h] : metrics) {
+    auto entry = key_to_json(key);
+    entry["histogram"] = h.to_json();
+    metrics_json.push_back(std::move(entry));
+  }
+  return {
+      {"load_test", load_test},
+      {"start_unix_ms", start_unix_ms},
+      {"duration_us", duration_us},
+      {"partial", partial},
+      {"sessions",
+       {{"started", sessions.started},
+        {"completed", sessions.completed},
+        {"failed", sessions.failed},
+        {"aborted", sessions.aborted},
+        {"timed_out", sessions.timed_out}}},
+      {"session_errors", session_errors},
+      {"metrics", std::move(metrics_json)},
+  };
+}
+
+std::optional<run_results> run_results::try_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) return std::nullopt;
+  run_results r;
+  if (!read_field(j, "load_test", r.load_test) ||
+      !read_field(j, "start_unix_ms", r.start_unix_ms) ||
+      !read_field(j, "duration_us", r.duration_us) || !read_field(j, "partial", r.partial))
+    return std::nullopt;
+  if (const auto it = j.find("sessions"); it != j.end() && !read_sessions(*it, r.sessions))
+    return std::nullopt;
+  if (const auto it = j.find("session_errors");
+      it != j.end() && !read_session_errors(*it, r.session_errors))
+    return std::nullopt;
+  if (const auto it = j.find("metrics"); it != j.end() && !read_metrics(*it, r.metrics))
+    return std::nullopt;
+  return r;
+}
+
+run_results run_results::from_json(const nlohmann::json& j) {
+  auto r = try_from_json(j);
+  if (!r) throw std::invalid_argument("malformed run results JSON");
+  return std::move(*r);
+}
+
+metric_filter::metric_filter(std::vector<std::string> types) {
+  std::sort(types.begin(), types.end());
+  predicate_ = [types = std::move(types)](const metric_key& key) {
+    return std::binary_search(types.begin(), types.end(), key.action);
+  };
+}
+
+metric_filter::metric_filter(std::function<bool(const metric_key&)> predicate)
+    : predicate_(std::move(predicate)) {}
+
+bool metric_filter::passes(const metric_key& key) const { return !predicate_ || predicate_(key); }
+
+}  // namespace chaperon
