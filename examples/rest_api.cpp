@@ -52,7 +52,7 @@ struct anonymous_scenario : chaperon::scenario {
 
 const bool registered = chaperon::register_load_test([] {
   return chaperon::load_test{"Demo.Rest"}
-      .default_config({{"base_url", "http://127.0.0.1:8080"}, {"rounds", 20}})
+      .default_config({{"base_url", "http://127.0.0.1:8080"}, {"rounds", 40}, {"think_time", "50ms"}})
       .scenario(40, chaperon::scenario_of<rest_scenario>("RestScenario"),
                 {{"random_delay", 200}})
       .scenario(2, chaperon::scenario_of<anonymous_scenario>("AnonymousScenario"),

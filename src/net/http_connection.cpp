@@ -145,6 +145,7 @@ struct http_connection::impl final : deadline_hook {
     }
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
+    socket.non_blocking(true, ignored);
     if (!key.tls) {
       connected_ready();
       return;
@@ -183,8 +184,22 @@ struct http_connection::impl final : deadline_hook {
     };
     if (tls) {
       asio::async_write(*tls, asio::buffer(wbuf), handler);
+      return;
+    }
+    // Plain TCP: a request almost always fits the socket buffer, so one non-blocking send does it
+    // without a trip through the event loop; only a partial send falls back to async_write.
+    boost::system::error_code ec;
+    std::size_t sent = socket.write_some(asio::buffer(wbuf), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec.clear();
+      sent = 0;
+    }
+    if (ec) {
+      asio::post(svc.io(), [handler, ec] { handler(ec, 0); });
+    } else if (sent == wbuf.size()) {
+      read();
     } else {
-      asio::async_write(socket, asio::buffer(wbuf), handler);
+      asio::async_write(socket, asio::buffer(wbuf.data() + sent, wbuf.size() - sent), handler);
     }
   }
 
@@ -207,13 +222,28 @@ struct http_connection::impl final : deadline_hook {
   void read() {
     if (rpos < rend && consume()) return;
     rpos = rend = 0;
-    auto handler = [this](const boost::system::error_code& ec, std::size_t n) { on_read(ec, n); };
     auto buf = asio::buffer(rbuf.data(), rbuf.size());
     if (tls) {
-      tls->async_read_some(buf, handler);
-    } else {
-      socket.async_read_some(buf, handler);
+      tls->async_read_some(buf, [this](const boost::system::error_code& ec, std::size_t n) {
+        on_read(ec, n);
+      });
+      return;
     }
+    // Wait for readability, then read: unlike async_read_some this does not first try a read
+    // that is bound to fail right after the request went out (one syscall less per request).
+    socket.async_wait(tcp::socket::wait_read, [this](const boost::system::error_code& ec) {
+      if (ec) {
+        on_read(ec, 0);
+        return;
+      }
+      boost::system::error_code rec;
+      std::size_t n = socket.read_some(asio::buffer(rbuf.data(), rbuf.size()), rec);
+      if (rec == asio::error::would_block || rec == asio::error::try_again) {
+        read();
+        return;
+      }
+      on_read(rec, n);
+    });
   }
 
   void on_read(const boost::system::error_code& ec, std::size_t n) {

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""chaperon quick vs wrk against the same nginx, in one run.
+
+nginx runs one worker pinned to one core; the generators (wrk -t1 -c50, chaperon quick with one
+thread and 50 sessions) are pinned to the other core and take turns. For each we report req/s,
+requests per generator CPU-second (user+sys), peak RSS, and the chaperon/wrk ratio of requests per
+CPU-second. Several rounds; medians are printed, since single numbers on a shared machine are noise.
+
+  bench/http_vs_wrk.py --build build --duration 5 --rounds 5
+"""
+import argparse
+import os
+import re
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_nginx(prefix, port, core):
+    with open(os.path.join(HERE, "nginx.conf.in")) as f:
+        conf = f.read()
+    mask = "".join("1" if i == core else "0" for i in reversed(range(os.cpu_count())))
+    conf = conf.replace("@PREFIX@", prefix).replace("@PORT@", str(port)).replace("@AFFINITY@", mask)
+    path = os.path.join(prefix, "nginx.conf")
+    with open(path, "w") as f:
+        f.write(conf)
+    proc = subprocess.Popen(["nginx", "-p", prefix, "-c", path], stderr=subprocess.DEVNULL)
+    for _ in range(200):  # bounded: up to ~10 s for nginx to accept connections
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.05).close()
+            return proc
+        except OSError:
+            if proc.poll() is not None:
+                sys.exit(f"nginx exited with {proc.returncode}; see {prefix}/error.log")
+            time.sleep(0.05)
+    sys.exit("nginx did not start listening")
+
+
+def measured(cmd):
+    """Runs cmd, returns (stdout, cpu seconds, peak RSS KiB) of that child alone."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M"] + cmd, capture_output=True,
+                         text=True, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    rss = int(re.search(r"MAXRSS (\d+)", out.stderr).group(1))
+    return out.stdout + out.stderr, cpu, rss
+
+
+def run_wrk(url, duration, core, conns):
+    out, cpu, rss = measured(["taskset", "-c", str(core), "wrk", "-t1", f"-c{conns}",
+                              f"-d{duration}s", url])
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = sum(int(x) for x in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    return total, cpu, rss, errors
+
+
+def run_chaperon(binary, url, duration, core, conns):
+    out, cpu, rss = measured(["taskset", "-c", str(core), binary, "quick", url, "--sessions",
+                              str(conns), "--duration", f"{duration}s", "--threads", "1",
+                              "--no-progress", "--output", os.devnull])
+    total = int(re.search(r"requests: (\d+)", out).group(1))
+    errors = int(re.search(r"errors: (\d+)", out).group(1))
+    return total, cpu, rss, errors
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--connections", type=int, default=50)
+    args = ap.parse_args()
+    if not shutil.which("wrk") or not shutil.which("nginx"):
+        sys.exit("needs wrk and nginx (scripts/setup.sh installs them)")
+    binary = os.path.join(args.build, "chaperon")
+    server_core, client_core = (0, 1) if os.cpu_count() > 1 else (0, 0)
+
+    prefix = tempfile.mkdtemp(prefix="chaperon-bench-")
+    for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        os.makedirs(os.path.join(prefix, d))
+    port = free_port()
+    nginx = start_nginx(prefix, port, server_core)
+    url = f"http://127.0.0.1:{port}/"
+    rows = {"wrk": [], "chaperon": []}
+    try:
+        for r in range(args.rounds):
+            for name in ("wrk", "chaperon"):
+                if name == "wrk":
+                    res = run_wrk(url, args.duration, client_core, args.connections)
+                else:
+                    res = run_chaperon(binary, url, args.duration, client_core, args.connections)
+                total, cpu, rss, errors = res
+                rows[name].append((total / args.duration, total / cpu, rss, errors))
+                print(f"round {r + 1} {name:8s} {total / args.duration:10.0f} req/s "
+                      f"{total / cpu:10.0f} req/CPU-s  peak RSS {rss / 1024:6.1f} MiB  "
+                      f"errors {errors}", flush=True)
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
+        shutil.rmtree(prefix, ignore_errors=True)
+
+    def med(name, i):
+        return statistics.median(row[i] for row in rows[name])
+
+    print(f"\nmedians over {args.rounds} rounds of {args.duration} s, {args.connections} connections:")
+    for name in ("wrk", "chaperon"):
+        print(f"  {name:8s} {med(name, 0):10.0f} req/s {med(name, 1):10.0f} req/CPU-s  "
+              f"peak RSS {med(name, 2) / 1024:6.1f} MiB")
+    ratios = [c[1] / w[1] for c, w in zip(rows["chaperon"], rows["wrk"])]
+    print(f"  ratio chaperon/wrk (requests per CPU-second): median {statistics.median(ratios):.2f}"
+          f" (rounds: {', '.join(f'{x:.2f}' for x in ratios)})")
+
+
+if __name__ == "__main__":
+    main()
