@@ -97,7 +97,7 @@ void apply_assignment(json& root, std::string_view assignment) {
   auto text = assignment.substr(eq + 1);
   json value = json::parse(text.begin(), text.end(), nullptr, false);
   if (value.is_discarded()) value = std::string(text);
-  set_path(root, config_path{key}, std::move(value));
+  set_path(root, config_path(key), std::move(value));
 }
 
 std::optional<std::chrono::microseconds> parse_duration_text(std::string_view text) {

@@ -8,7 +8,7 @@ namespace chaperon::detail {
 namespace {
 std::chrono::steady_clock::duration config_ms(const json& cfg, const char* key,
                                               std::chrono::milliseconds fallback) {
-  const json* v = find_path(cfg, config_path{key});
+  const json* v = find_path(cfg, config_path(key));
   if (!v) return fallback;
   return parse_duration(*v, key);
 }
