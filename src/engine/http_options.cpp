@@ -1,7 +1,6 @@
 #include "chaperon/http.hpp"
 
-#include <algorithm>
-#include <cctype>
+#include "net/ascii.hpp"
 
 namespace chaperon {
 
@@ -18,14 +17,8 @@ std::string_view method_name(http_method m) noexcept {
 }
 
 std::string_view http_result::header(std::string_view name) const noexcept {
-  auto same = [](std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-             return std::tolower(static_cast<unsigned char>(x)) ==
-                    std::tolower(static_cast<unsigned char>(y));
-           });
-  };
   for (const auto& [k, v] : headers) {
-    if (same(k, name)) return v;
+    if (net::iequals(k, name)) return v;
   }
   return {};
 }

@@ -7,6 +7,7 @@
 #include "chaperon/session.hpp"
 #include "engine/session_state.hpp"
 #include "engine/worker.hpp"
+#include "net/ascii.hpp"
 #include "net/gzip.hpp"
 #include "net/request_writer.hpp"
 #include "net/url.hpp"
@@ -65,15 +66,9 @@ struct exchange_awaiter {
   void await_resume() noexcept { state.pending = {}; }
 };
 
-std::string host_header(const net::url& u) {
-  bool default_port = (u.port == 80 && !u.tls()) || (u.port == 443 && u.tls());
-  std::string host = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;
-  return default_port ? host : host + ":" + std::to_string(u.port);
-}
-
 // Serialises the request into the connection's buffer.
 void write_request(session_state& st, net::http_connection& conn, http_method method,
-                   const net::url& u, const http_options& o) {
+                   const resolved_target& target, const http_options& o) {
   using rb = request_builder;
   std::string body_storage;
   std::string_view body = rb::body(o);
@@ -93,12 +88,11 @@ void write_request(session_state& st, net::http_connection& conn, http_method me
     }
     headers = &extra;
   }
-  std::string host = host_header(u);
   std::string cookie = st.cookies.header_value();
   net::request_head h;
   h.method = upper_method(method);
-  h.target = u.target;
-  h.host = host;
+  h.target = target.parsed.target;
+  h.host = target.host_header;
   h.headers = headers;
   h.cookie = cookie;
   h.body = body;
@@ -159,13 +153,48 @@ void take_response(http_result& r, net::http_connection& conn, session_state& st
   r.headers = std::move(resp.headers);
   r.body = std::move(resp.body);
   for (const auto& [k, v] : r.headers) {
-    if (k.size() != 10) continue;
-    std::string lower(k);
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower == "set-cookie") st.cookies.store(v);
+    if (k.size() == 10 && (k[0] == 'S' || k[0] == 's') && net::iequals(k, "set-cookie")) {
+      st.cookies.store(v);
+    }
   }
 }
 
+}  // namespace
+}  // namespace detail
+
+namespace detail {
+namespace {
+resolved_target resolve_target(session_state& st, std::string_view path, const http_options& o) {
+  using rb = request_builder;
+  const auto& settings = st.settings();
+  resolved_target t;
+  t.path = std::string(path);
+  t.url = net::join_url(settings.base_url, path);
+  if (!o.param_values().empty()) t.url = net::append_query(t.url, o.param_values());
+  std::string why;
+  auto parsed = net::parse_url(t.url, &why);
+  if (!parsed) {
+    throw std::invalid_argument("session " + st.name + ": cannot request '" + t.url + "': " + why);
+  }
+  t.parsed = std::move(*parsed);
+  t.host_header = t.parsed.host_header();
+  t.metric_url = rb::metrics_url(o).empty() ? t.url
+                                            : net::join_url(settings.base_url, rb::metrics_url(o));
+  if (settings.skip_query_in_metrics) t.metric_url = net::strip_query(t.metric_url);
+  t.connection = &st.connection_for(net::endpoint_key{t.parsed.host, t.parsed.port,
+                                                      t.parsed.tls(), settings.verify_tls});
+  return t;
+}
+
+// The target for this request, from the one-entry cache when the request is plain.
+const resolved_target& target_for(session_state& st, std::string_view path, const http_options& o,
+                                  std::optional<resolved_target>& scratch) {
+  bool plain = o.param_values().empty() && request_builder::metrics_url(o).empty();
+  if (plain && st.last_target && st.last_target->path == path) return *st.last_target;
+  auto t = resolve_target(st, path, o);
+  if (plain) return st.last_target.emplace(std::move(t));
+  return scratch.emplace(std::move(t));
+}
 }  // namespace
 }  // namespace detail
 
@@ -175,20 +204,10 @@ task<http_result> session::request(http_method method, std::string_view path,
   throw_if_stopped();
   auto& st = *state_;
   const auto& settings = st.settings();
-  std::string url = net::join_url(settings.base_url, path);
-  if (!opts.param_values().empty()) url = net::append_query(url, opts.param_values());
-  std::string why;
-  auto target = net::parse_url(url, &why);
-  if (!target) {
-    throw std::invalid_argument("session " + name() + ": cannot request '" + url + "': " + why);
-  }
-  std::string metric_url =
-      rb::metrics_url(opts).empty() ? url : net::join_url(settings.base_url, rb::metrics_url(opts));
-  if (settings.skip_query_in_metrics) metric_url = net::strip_query(metric_url);
-
-  auto& conn = st.connection_for(
-      net::endpoint_key{target->host, target->port, target->tls(), settings.verify_tls});
-  detail::write_request(st, conn, method, *target, opts);
+  std::optional<detail::resolved_target> scratch;
+  const auto& target = detail::target_for(st, path, opts, scratch);
+  auto& conn = *target.connection;
+  detail::write_request(st, conn, method, target, opts);
   net::exchange_timeouts timeouts = settings.timeouts;
   if (rb::timeout(opts).count() > 0) timeouts.request = rb::timeout(opts);
 
@@ -197,7 +216,7 @@ task<http_result> session::request(http_method method, std::string_view path,
   co_await detail::exchange_awaiter{st, conn, method == http_method::head, timeouts, &outcome};
   http_result r;
   r.duration = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start);
-  r.url = std::move(url);
+  r.url = target.url;
   if (outcome.error || outcome.kind != net::failure_kind::none) {
     r.error = outcome.error ? outcome.error : std::make_error_code(std::errc::io_error);
     r.error_kind = std::string(net::failure_name(outcome.kind));
@@ -212,7 +231,7 @@ task<http_result> session::request(http_method method, std::string_view path,
       }
     }
   }
-  detail::record(st, method, metric_url, r);
+  detail::record(st, method, target.metric_url, r);
   if (st.owner.settings().print_results) detail::print_result(st, method, r);
   rb::callbacks(opts, *this, r);
   throw_if_stopped();

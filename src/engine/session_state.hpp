@@ -12,6 +12,7 @@
 #include "metrics/recorder.hpp"
 #include "net/cookie_jar.hpp"
 #include "net/http_connection.hpp"
+#include "net/url.hpp"
 
 namespace chaperon::detail {
 
@@ -26,6 +27,17 @@ struct http_settings {
   net::exchange_timeouts timeouts;
   bool verify_tls = true;
   bool skip_query_in_metrics = false;
+};
+
+// A request target resolved once: URL joined and parsed, Host header, metric URL, connection.
+// A loop over one path reuses it instead of joining and parsing the URL every time.
+struct resolved_target {
+  std::string path;  // as the scenario gave it
+  std::string url;
+  net::url parsed;
+  std::string host_header;
+  std::string metric_url;
+  net::http_connection* connection = nullptr;
 };
 
 // Something the session is waiting on, which a stop must interrupt.
@@ -59,7 +71,11 @@ class session_state {
   metric_id cached_metric = no_metric;
 
   const http_settings& settings();
-  void invalidate_settings() { settings_.reset(); }
+  void invalidate_settings() {
+    settings_.reset();
+    last_target.reset();
+  }
+  std::optional<resolved_target> last_target;
   std::string metric_session() const;  // "" unless per-session rows are on
 
   // Stops the session and interrupts what it waits on.

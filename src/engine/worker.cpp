@@ -18,7 +18,9 @@ namespace chaperon::detail {
 namespace asio = boost::asio;
 
 struct worker::io_parts {
-  asio::io_context io{1};
+  // One thread runs this context; only posts come from other threads, so the reactor's
+  // per-descriptor locks can go (the scheduler keeps its own).
+  asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   net::io_services net{io};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
   bool stopping = false;

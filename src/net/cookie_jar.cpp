@@ -1,5 +1,7 @@
 #include "net/cookie_jar.hpp"
 
+#include "net/ascii.hpp"
+
 #include <algorithm>
 #include <array>
 
@@ -14,17 +16,6 @@ using std::chrono::sys_seconds;
 // keeps every expiry well inside the range of a nanosecond time_point.
 constexpr seconds max_lifetime{400LL * 24 * 60 * 60};
 
-constexpr char ascii_lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
 
 constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 

@@ -222,28 +222,16 @@ struct http_connection::impl final : deadline_hook {
   void read() {
     if (rpos < rend && consume()) return;
     rpos = rend = 0;
+    // async_read_some, not async_wait + read: after a short read Asio skips the speculative
+    // read on the next call and waits for the edge, so each response costs one recv and no
+    // epoll_ctl (async_wait would re-arm the descriptor every time).
+    auto handler = [this](const boost::system::error_code& ec, std::size_t n) { on_read(ec, n); };
     auto buf = asio::buffer(rbuf.data(), rbuf.size());
     if (tls) {
-      tls->async_read_some(buf, [this](const boost::system::error_code& ec, std::size_t n) {
-        on_read(ec, n);
-      });
-      return;
+      tls->async_read_some(buf, handler);
+    } else {
+      socket.async_read_some(buf, handler);
     }
-    // Wait for readability, then read: unlike async_read_some this does not first try a read
-    // that is bound to fail right after the request went out (one syscall less per request).
-    socket.async_wait(tcp::socket::wait_read, [this](const boost::system::error_code& ec) {
-      if (ec) {
-        on_read(ec, 0);
-        return;
-      }
-      boost::system::error_code rec;
-      std::size_t n = socket.read_some(asio::buffer(rbuf.data(), rbuf.size()), rec);
-      if (rec == asio::error::would_block || rec == asio::error::try_again) {
-        read();
-        return;
-      }
-      on_read(rec, n);
-    });
   }
 
   void on_read(const boost::system::error_code& ec, std::size_t n) {

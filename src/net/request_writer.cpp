@@ -1,5 +1,7 @@
 #include "net/request_writer.hpp"
 
+#include "net/ascii.hpp"
+
 #include <charconv>
 #include <cstdint>
 
@@ -7,17 +9,6 @@ namespace chaperon::net {
 
 namespace {
 
-constexpr char ascii_lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
 
 // Which of the headers the writer adds are replaced by user headers, found in one pass.
 struct overrides {

@@ -1,5 +1,7 @@
 #include "net/response_parser.hpp"
 
+#include "net/ascii.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -42,17 +44,6 @@ constexpr std::array<bool, 256> token_table = [] {
   return t;
 }();
 
-constexpr char ascii_lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
 
 bool is_token(std::string_view s) noexcept {
   if (s.empty()) return false;
