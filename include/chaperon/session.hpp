@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -31,6 +32,9 @@ namespace chaperon {
 namespace detail {
 class session_state;
 }
+struct scenario_ref;
+class action;
+struct action_result;
 
 // Thrown by an action of a session that was aborted or timed out. Scenarios should not catch it.
 class session_stopped : public std::exception {
@@ -134,6 +138,73 @@ class session {
   // A uniformly distributed random number in [lo, hi] from the worker's generator.
   std::int64_t random(std::int64_t lo, std::int64_t hi);
 
+  // ---- async tasks: child sessions on the same worker thread ------------------------------------
+  // A child starts with a copy of config, assigned values and cookies, and no connections; its
+  // metrics count toward the run, its assigned values stay its own.
+  using task_fn = std::function<task<void>(session&)>;
+  using signal_callback = std::function<void(session&, const json&)>;
+
+  // Runs fn(child, args...) as a child session under `name` (several tasks may share a name).
+  template <class Fn, class... Args>
+  void async(std::string name, Fn fn, Args... args) {
+    spawn_task(std::move(name),
+               task_fn([fn = std::move(fn), ... args = std::move(args)](session& child) mutable {
+                 return fn(child, args...);
+               }));
+  }
+  // Waits for the oldest task under `name` / for each of `names` / for every task under `name`.
+  // A wait longer than config `timeout` (default 10 s) is recorded as "Error timeout await(<name>)",
+  // stops the late task, and returns false; so does a name with no task.
+  task<bool> await(std::string name);
+  task<bool> await(std::vector<std::string> names);
+  task<bool> await_all(std::string name);
+  std::size_t async_task_count(std::string_view name) const;
+
+  // ---- signals between a session and its tasks --------------------------------------------------
+  void signal(std::string_view task_name, json value);  // to every task under that name
+  void signal_parent(json value);
+  // Waits until `expected` arrives (other signals stay queued); false on timeout (recorded as
+  // "Error timeout await_signal").
+  task<bool> await_signal(json expected, std::chrono::microseconds timeout);
+  // Waits for any signal (config `timeout`) and calls callback with it; false on timeout.
+  task<bool> await_signal(signal_callback callback);
+  // Waits for any signal up to `timeout`; the signal, or nullopt on timeout (not an error).
+  task<std::optional<json>> await_signal_or_timeout(std::chrono::microseconds timeout,
+                                                    signal_callback callback = {});
+
+  // ---- flow -------------------------------------------------------------------------------------
+  // Runs fn again and again until `duration` has passed (each iteration as call(<Scenario>.<name>)).
+  task<void> loop(std::string name, std::chrono::microseconds duration, task_fn fn);
+  task<void> repeat(std::size_t times, task_fn fn);
+  task<void> repeat_traced(std::string name, std::size_t times, task_fn fn);
+  task<void> call(task_fn fn);
+  // Runs fn and records its duration as call(<Scenario>.<name>).
+  task<void> call_traced(std::string name, task_fn fn);
+  // Starts `rate` tasks named `name`, evenly spread over `interval` (awaited with await_all(name)).
+  task<void> cc_spread(std::string name, std::size_t rate, std::chrono::microseconds interval,
+                       task_fn fn);
+
+  struct retry_options {
+    std::size_t retries = 1;  // retries after the first attempt
+    std::chrono::microseconds delay{0};
+    std::chrono::microseconds random_delay{std::chrono::seconds(1)};  // used when delay is 0
+    bool rethrow = false;  // rethrow the last failure instead of returning false
+  };
+  // Runs fn; when it throws, runs it again up to `retries` more times. Each failure is recorded as
+  // "Error retry <Scenario>.<name>"; true when an attempt succeeded.
+  task<bool> retry_on_error(std::string name, task_fn fn, retry_options options);
+
+  // Runs another scenario in this session: config deep-merged with `config` (or replaced when
+  // merge_config is false) while it runs; assigned values and cookies stay. Recorded as
+  // run_scenario(<Name>). The nested scenario's initial delay is not applied again.
+  task<void> run_scenario(const scenario_ref& scenario, json config = json::object(),
+                          bool merge_config = true);
+  // Runs a custom action (see action.hpp) through the same path as built-in actions.
+  task<action_result> run_action(action& a);
+
+  // The scenario this session is running ("" before it starts), for metric names.
+  const std::string& scenario_name() const noexcept;
+
   // ---- logging: "<id> <name> | message" to stderr, filtered by --log-level ----------------------
   void log(log_level level, std::string_view message) const;
   void log_debug(std::string_view m) const { log(log_level::debug, m); }
@@ -148,6 +219,9 @@ class session {
  private:
   void throw_if_stopped() const;
   json& writable_config();
+  void spawn_task(std::string name, task_fn fn);
+  void record_error(std::string action, std::string target, std::string error,
+                    std::chrono::microseconds value);
 
   std::unique_ptr<detail::session_state> state_;
 };

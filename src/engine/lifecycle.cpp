@@ -1,5 +1,6 @@
 #include "engine/lifecycle.hpp"
 
+#include <algorithm>
 #include <exception>
 
 #include "engine/session_state.hpp"
@@ -27,6 +28,16 @@ task<void> initial_delay(session& s) {
   }
 }
 
+// Tasks the scenario started but did not await are awaited (with the usual timeout) after run.
+task<void> await_leftovers(session& s) {
+  auto& tasks = s.state().tasks;
+  while (true) {
+    auto it = std::find_if(tasks.begin(), tasks.end(), [](const auto& t) { return !t->awaited; });
+    if (it == tasks.end()) break;
+    co_await s.await_all((*it)->name);
+  }
+}
+
 }  // namespace
 
 task<void> run_lifecycle(session& s, const load_test_entry& entry) {
@@ -38,11 +49,13 @@ task<void> run_lifecycle(session& s, const load_test_entry& entry) {
       s.set_config(s.assigned());
     }
     auto sc = entry.sequence[i].make();
+    state.scenario = entry.sequence[i].name;
     std::exception_ptr error;
     try {
       co_await sc->init(s);
       if (i == 0) co_await initial_delay(s);
       co_await sc->run(s);
+      co_await await_leftovers(s);
     } catch (const session_stopped&) {
     } catch (...) {
       error = std::current_exception();

@@ -7,4 +7,7 @@ namespace chaperon::detail {
 // from the scenario end the session as failed (recorded in its state); session_stopped ends it as
 // aborted or timed out.
 task<void> run_lifecycle(session& s, const load_test_entry& entry);
+// Waits, without timeout and whatever the session's state, until every async task of the session
+// has finished: a session never ends before its children.
+task<void> join_tasks(session& s);
 }  // namespace chaperon::detail

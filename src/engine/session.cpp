@@ -149,8 +149,10 @@ const std::string& session::stop_reason() const noexcept { return state_->stop_r
 void session::log(log_level level, std::string_view message) const {
   if (level < state_->owner.settings().level || level == log_level::off) return;
   static constexpr const char* names[] = {"debug", "info", "warn", "error"};
-  std::string line = std::string("[") + names[static_cast<int>(level)] + "] " + id() + " " +
-                     name() + " | " + std::string(message) + "\n";
+  // "<id>[ [<parent id>]] <name> | message", as the original prefixes session logs.
+  std::string line = std::string("[") + names[static_cast<int>(level)] + "] " + id();
+  if (state_->parent) line += " [" + state_->parent->id + "]";
+  line += " " + name() + " | " + std::string(message) + "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 

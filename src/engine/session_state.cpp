@@ -63,6 +63,9 @@ void session_state::request_stop(stop_kind kind, std::string reason) {
   if (stop != stop_kind::none) return;
   stop = kind;
   stop_reason = std::move(reason);
+  for (auto& t : tasks) {
+    if (t->state) t->state->request_stop(kind, stop_reason);
+  }
   if (pending.cancel) {
     auto op = std::exchange(pending, {});
     op.cancel(op.target);

@@ -2,6 +2,8 @@
 // The private state behind chaperon::session.
 
 #include <chrono>
+#include <coroutine>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +48,25 @@ struct pending_op {
   void* target = nullptr;
 };
 
+// Something a coroutine waits on with a timeout (a task, a signal). worker::wait/wake drive it.
+struct wait_slot {
+  std::coroutine_handle<> waiter;
+  void* timer = nullptr;
+  bool woken = false;
+  bool timed_out = false;
+};
+
+class session_state;
+
+// A child session started by session::async, as its parent sees it.
+struct child_task {
+  std::string name;
+  session_state* state = nullptr;  // the child's state; nullptr once it has finished
+  bool done = false;
+  bool awaited = false;            // claimed by an await (done or timed out)
+  wait_slot* waiter = nullptr;     // the parent, while it awaits this task
+};
+
 class session_state {
  public:
   session_state(worker& w, std::string id, std::string name, std::shared_ptr<const json> config);
@@ -58,6 +79,13 @@ class session_state {
   json assigned = json::object();
   net::cookie_jar cookies;
   std::vector<std::unique_ptr<net::http_connection>> connections;
+
+  // Async tasks and signals.
+  session_state* parent = nullptr;
+  std::vector<std::shared_ptr<child_task>> tasks;
+  std::deque<json> mailbox;
+  wait_slot* signal_waiter = nullptr;
+  std::string scenario;  // name of the running scenario
 
   stop_kind stop = stop_kind::none;
   std::string stop_reason;

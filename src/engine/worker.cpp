@@ -58,7 +58,7 @@ detached drive_session(worker& w, session_plan plan) {
   auto owned = std::make_unique<session_state>(w, std::move(id), std::move(name), plan.config);
   session_state& state = *owned;
   session s(std::move(owned));
-  w.attach(state);
+  w.attach(state, true);
 
   asio::steady_timer timeout(w.io());
   if (const json* t = find_path(*plan.config, config_path{"scenario_timeout"}); t && !t->is_null()) {
@@ -72,8 +72,39 @@ detached drive_session(worker& w, session_plan plan) {
     }
   }
   if (state.failure.empty()) co_await run_lifecycle(s, entry);
+  co_await join_tasks(s);
   timeout.cancel();
   w.record_session_end(state);
+  w.detach(state);
+}
+
+detached drive_child(worker& w, std::shared_ptr<child_task> t,
+                     std::unique_ptr<session_state> owned,
+                     std::function<task<void>(session&)> fn) {
+  session_state& state = *owned;
+  session s(std::move(owned));
+  w.attach(state, false);
+  auto start = std::chrono::steady_clock::now();
+  try {
+    co_await fn(s);
+  } catch (const session_stopped&) {
+  } catch (const std::exception& e) {
+    state.failure = e.what();
+  } catch (...) {
+    state.failure = "unknown exception";
+  }
+  co_await join_tasks(s);
+  auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  auto& rec = w.recorder();
+  rec.record(metric_key{state.metric_session(), t->name, {}, {}}, elapsed.count());
+  if (!state.failure.empty()) {
+    rec.record(metric_key{state.metric_session(), t->name, {}, "exception"}, elapsed.count());
+    w.record_task_failure(state);
+  }
+  t->done = true;
+  t->state = nullptr;
+  if (t->waiter) w.wake(*t->waiter);
   w.detach(state);
 }
 
@@ -114,11 +145,13 @@ void worker::stop_all(const std::string& reason) {
   for (auto* s : active) s->request_stop(stop_kind::cancelled, reason);
 }
 
-void worker::attach(session_state& s) {
+void worker::attach(session_state& s, bool counted) {
   s.active_index = active_.size();
   active_.push_back(&s);
-  results_.sessions.started++;
-  live_counters::add(counters_.sessions_active);
+  if (counted) {
+    results_.sessions.started++;
+    live_counters::add(counters_.sessions_active);
+  }
   if (io_->stopping) s.request_stop(stop_kind::cancelled, io_->stop_reason);
 }
 
@@ -127,8 +160,10 @@ void worker::detach(session_state& s) {
   active_[s.active_index] = last;
   last->active_index = s.active_index;
   active_.pop_back();
-  live_counters::add(counters_.sessions_active, -1);
-  live_counters::add(counters_.sessions_done);
+  if (!s.parent) {
+    live_counters::add(counters_.sessions_active, -1);
+    live_counters::add(counters_.sessions_done);
+  }
   if (--remaining_ == 0) {
     io_->net.shutdown();
     io_->guard.reset();
@@ -178,6 +213,64 @@ void worker::sleep(session_state& s, std::chrono::microseconds d, std::coroutine
     delete sl;
     waiter.resume();
   });
+}
+
+}  // namespace chaperon::detail
+
+namespace chaperon::detail {
+
+void worker::record_task_failure(const session_state& s) {
+  results_.session_errors["task: " + s.failure]++;
+  if (io_->failures_printed++ < 5) {
+    std::fprintf(stderr, "chaperon: async task of %s failed: %s\n", s.name.c_str(),
+                 s.failure.c_str());
+  }
+}
+
+void worker::wait(session_state& s, wait_slot& slot, std::chrono::microseconds timeout,
+                  std::coroutine_handle<> h) {
+  auto* timer = new asio::steady_timer(io_->io, timeout);
+  slot.waiter = h;
+  slot.timer = timer;
+  slot.woken = slot.timed_out = false;
+  s.pending = pending_op{[](void* p) {
+                           auto* sl = static_cast<wait_slot*>(p);
+                           if (sl->timer) static_cast<asio::steady_timer*>(sl->timer)->cancel();
+                         },
+                         &slot};
+  timer->async_wait([&slot, &s, timer](const boost::system::error_code& ec) {
+    delete timer;
+    slot.timer = nullptr;
+    if (s.pending.target == &slot) s.pending = {};
+    slot.timed_out = !ec && !slot.woken;
+    std::exchange(slot.waiter, {}).resume();
+  });
+}
+
+void worker::wake(wait_slot& slot) {
+  if (!slot.waiter || slot.woken) return;
+  slot.woken = true;
+  if (slot.timer) {
+    static_cast<asio::steady_timer*>(slot.timer)->cancel();
+  } else {
+    asio::post(io_->io, [&slot] { std::exchange(slot.waiter, {}).resume(); });
+  }
+}
+
+std::shared_ptr<child_task> worker::spawn_child(session_state& parent, std::string name,
+                                                std::function<task<void>(session&)> fn) {
+  auto t = std::make_shared<child_task>();
+  t->name = std::move(name);
+  auto child = std::make_unique<session_state>(*this, make_uuid(rng_), parent.name, parent.config);
+  child->parent = &parent;
+  child->assigned = parent.assigned;
+  child->cookies = parent.cookies;
+  child->scenario = parent.scenario;
+  t->state = child.get();
+  ++remaining_;
+  if (parent.stop != stop_kind::none) child->request_stop(parent.stop, parent.stop_reason);
+  drive_child(*this, t, std::move(child), std::move(fn));
+  return t;
 }
 
 }  // namespace chaperon::detail

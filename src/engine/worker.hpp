@@ -7,6 +7,7 @@
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <random>
 #include <vector>
@@ -26,6 +27,8 @@ class io_services;
 namespace chaperon::detail {
 
 class session_state;
+struct wait_slot;
+struct child_task;
 
 // Written only by the owning worker thread; read by the runner for the progress line.
 struct alignas(64) live_counters {
@@ -75,13 +78,22 @@ class worker {
   void request_stop(std::string reason);
 
   // Session bookkeeping (worker thread only).
-  void attach(session_state& s);
+  void attach(session_state& s, bool counted);
   void detach(session_state& s);
   void record_session_end(const session_state& s);
+  void record_task_failure(const session_state& s);
   run_results take_results();
 
   // Suspends `h` for `d`, then resumes it on this worker. Cancellable via the session's stop.
   void sleep(session_state& s, std::chrono::microseconds d, std::coroutine_handle<> h);
+  // Suspends `h` until wake(slot), the timeout (slot.timed_out), or the session's stop.
+  void wait(session_state& s, wait_slot& slot, std::chrono::microseconds timeout,
+            std::coroutine_handle<> h);
+  // Resumes the coroutine waiting on slot, if any (later, from the event loop).
+  void wake(wait_slot& slot);
+  // Starts a child session running fn; the returned task tracks it.
+  std::shared_ptr<child_task> spawn_child(session_state& parent, std::string name,
+                                          std::function<task<void>(session&)> fn);
 
  private:
   void stop_all(const std::string& reason);

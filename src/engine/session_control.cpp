@@ -1,0 +1,148 @@
+// Flow helpers of a session: loops, repeats, traced calls, spreads, retries, nested scenarios and
+// custom actions.
+#include <exception>
+
+#include "chaperon/action.hpp"
+#include "chaperon/scenario.hpp"
+#include "chaperon/session.hpp"
+#include "engine/session_state.hpp"
+#include "engine/worker.hpp"
+
+namespace chaperon {
+
+namespace {
+using std::chrono::microseconds;
+
+microseconds since(session::clock::time_point start) {
+  return std::chrono::duration_cast<microseconds>(session::clock::now() - start);
+}
+}  // namespace
+
+const std::string& session::scenario_name() const noexcept { return state_->scenario; }
+
+task<void> session::call(task_fn fn) {
+  throw_if_stopped();
+  co_await fn(*this);
+}
+
+task<void> session::call_traced(std::string name, task_fn fn) {
+  throw_if_stopped();
+  auto start = clock::now();
+  co_await fn(*this);
+  state_->owner.recorder().record(
+      metric_key{state_->metric_session(), "call", state_->scenario + "." + name, {}},
+      since(start).count());
+}
+
+task<void> session::repeat(std::size_t times, task_fn fn) {
+  for (std::size_t i = 0; i < times; ++i) {
+    throw_if_stopped();
+    co_await fn(*this);
+  }
+}
+
+task<void> session::repeat_traced(std::string name, std::size_t times, task_fn fn) {
+  for (std::size_t i = 0; i < times; ++i) co_await call_traced(name, fn);
+}
+
+task<void> session::loop(std::string name, microseconds duration, task_fn fn) {
+  auto end = clock::now() + duration;
+  while (clock::now() < end) co_await call_traced(name, fn);
+}
+
+task<void> session::cc_spread(std::string name, std::size_t rate, microseconds interval,
+                              task_fn fn) {
+  throw_if_stopped();
+  if (rate == 0) co_return;
+  // Start times are computed from the first start, so a late start does not shift the rest and
+  // any interval (also a fractional one) ends after exactly `rate` starts.
+  auto start = clock::now();
+  for (std::size_t i = 0; i < rate; ++i) {
+    auto due = start + interval * static_cast<std::int64_t>(i) / static_cast<std::int64_t>(rate);
+    auto wait = std::chrono::duration_cast<microseconds>(due - clock::now());
+    if (wait.count() > 0) co_await delay(wait);
+    spawn_task(name, fn);
+  }
+}
+
+task<bool> session::retry_on_error(std::string name, task_fn fn, retry_options options) {
+  for (std::size_t attempt = 0;; ++attempt) {
+    throw_if_stopped();
+    auto start = clock::now();
+    std::exception_ptr failure;
+    try {
+      co_await fn(*this);
+      co_return true;
+    } catch (const session_stopped&) {
+      throw;
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    record_error("retry", state_->scenario + "." + name, "exception", since(start));
+    if (attempt >= options.retries) {
+      if (options.rethrow) std::rethrow_exception(failure);
+      co_return false;
+    }
+    auto pause = options.delay.count() > 0 ? options.delay
+                                           : microseconds{random(0, options.random_delay.count())};
+    co_await delay(pause);
+  }
+}
+
+task<void> session::run_scenario(const scenario_ref& ref, json config, bool merge_config) {
+  throw_if_stopped();
+  auto& st = *state_;
+  auto saved_config = st.config;
+  auto saved_scenario = st.scenario;
+  json nested = merge_config ? deep_merged(*st.config, config) : std::move(config);
+  st.config = std::make_shared<const json>(std::move(nested));
+  st.invalidate_settings();
+  st.scenario = ref.name;
+  auto start = clock::now();
+  auto sc = ref.make();
+  std::exception_ptr failure;
+  try {
+    co_await sc->init(*this);
+    co_await sc->run(*this);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  try {
+    co_await sc->teardown(*this);
+  } catch (...) {
+    if (!failure) failure = std::current_exception();
+  }
+  st.config = std::move(saved_config);
+  st.invalidate_settings();
+  st.scenario = std::move(saved_scenario);
+  st.owner.recorder().record(metric_key{st.metric_session(), "run_scenario", ref.name, {}},
+                             since(start).count());
+  if (failure) std::rethrow_exception(failure);
+}
+
+task<action_result> session::run_action(action& a) {
+  throw_if_stopped();
+  auto& st = *state_;
+  // A stop while the action runs asks the action to let go of what it waits on.
+  struct abort_hook {
+    action* a;
+    session* s;
+  } hook{&a, this};
+  auto start = clock::now();
+  auto name = a.metric_name();
+  auto previous = st.pending;
+  st.pending = detail::pending_op{[](void* p) {
+                                    auto* h = static_cast<abort_hook*>(p);
+                                    h->a->abort(*h->s);
+                                  },
+                                  &hook};
+  action_result r = co_await a.run(*this);
+  if (st.pending.target == &hook) st.pending = previous;
+  auto elapsed = since(start);
+  st.owner.recorder().record(metric_key{st.metric_session(), name, {}, {}}, elapsed.count());
+  if (!r.ok) record_error(name, {}, r.error.empty() ? "failed" : r.error, elapsed);
+  throw_if_stopped();
+  co_return r;
+}
+
+}  // namespace chaperon
