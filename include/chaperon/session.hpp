@@ -31,6 +31,7 @@ namespace chaperon {
 
 namespace detail {
 class session_state;
+struct wait_slot;
 }
 struct scenario_ref;
 class action;
@@ -172,6 +173,10 @@ class session {
   task<std::optional<json>> await_signal_or_timeout(std::chrono::microseconds timeout,
                                                     signal_callback callback = {});
 
+  // Runs fn every `period` while this session waits in await or await_signal (a heartbeat, as
+  // config `interval` in the original). Tasks started afterwards inherit it. An empty fn clears it.
+  void set_interval(std::chrono::microseconds period, task_fn fn);
+
   // ---- flow -------------------------------------------------------------------------------------
   // Runs fn again and again until `duration` has passed (each iteration as call(<Scenario>.<name>)).
   task<void> loop(std::string name, std::chrono::microseconds duration, task_fn fn);
@@ -220,6 +225,8 @@ class session {
   void throw_if_stopped() const;
   json& writable_config();
   void spawn_task(std::string name, task_fn fn);
+  // Waits until the slot stored at `where` is woken or the timeout passes (running the heartbeat).
+  task<bool> wait_woken(detail::wait_slot*& where, std::chrono::microseconds timeout);
   void record_error(std::string action, std::string target, std::string error,
                     std::chrono::microseconds value);
 

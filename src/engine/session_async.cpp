@@ -46,6 +46,29 @@ void forget_finished(session_state& st) {
 
 }  // namespace
 
+void session::set_interval(microseconds period, task_fn fn) {
+  state_->heartbeat_period = fn ? period : microseconds{0};
+  state_->heartbeat = std::move(fn);
+}
+
+task<bool> session::wait_woken(detail::wait_slot*& where, microseconds timeout) {
+  auto& st = *state_;
+  auto deadline = clock::now() + timeout;
+  for (;;) {
+    auto left = std::chrono::duration_cast<microseconds>(deadline - clock::now());
+    if (left.count() <= 0) co_return false;
+    bool beat = st.heartbeat && st.heartbeat_period.count() > 0 && st.heartbeat_period < left;
+    wait_slot slot;
+    where = &slot;
+    co_await wait_awaiter{st, slot, beat ? st.heartbeat_period : left};
+    where = nullptr;
+    throw_if_stopped();
+    if (slot.woken) co_return true;
+    // The heartbeat runs while the session waits (e.g. a Phoenix channel heartbeat).
+    if (beat) co_await st.heartbeat(*this);
+  }
+}
+
 void session::spawn_task(std::string name, task_fn fn) {
   throw_if_stopped();
   auto& st = *state_;
@@ -81,11 +104,7 @@ task<bool> session::await(std::string name) {
   bool ok = true;
   if (!t->done) {
     auto start = clock::now();
-    wait_slot slot;
-    t->waiter = &slot;
-    co_await wait_awaiter{st, slot, session_timeout(*this)};
-    t->waiter = nullptr;
-    throw_if_stopped();
+    co_await wait_woken(t->waiter, session_timeout(*this));
     if (!t->done) {
       ok = false;
       record_error("await", name, "timeout",
@@ -131,11 +150,7 @@ task<bool> session::await_signal(json expected, microseconds timeout) {
     }
     auto left = std::chrono::duration_cast<microseconds>(deadline - clock::now());
     if (left.count() <= 0) break;
-    wait_slot slot;
-    st.signal_waiter = &slot;
-    co_await wait_awaiter{st, slot, left};
-    st.signal_waiter = nullptr;
-    throw_if_stopped();
+    if (!co_await wait_woken(st.signal_waiter, left)) break;
   }
   record_error("await_signal", {}, "timeout", timeout);
   co_return false;
@@ -146,11 +161,7 @@ task<std::optional<json>> session::await_signal_or_timeout(microseconds timeout,
   throw_if_stopped();
   auto& st = *state_;
   if (st.mailbox.empty()) {
-    wait_slot slot;
-    st.signal_waiter = &slot;
-    co_await wait_awaiter{st, slot, timeout};
-    st.signal_waiter = nullptr;
-    throw_if_stopped();
+    co_await wait_woken(st.signal_waiter, timeout);
   }
   if (st.mailbox.empty()) co_return std::nullopt;
   json value = std::move(st.mailbox.front());

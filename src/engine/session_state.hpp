@@ -4,6 +4,7 @@
 #include <chrono>
 #include <coroutine>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "chaperon/config.hpp"
 #include "chaperon/http.hpp"
+#include "chaperon/task.hpp"
 #include "metrics/recorder.hpp"
 #include "net/cookie_jar.hpp"
 #include "net/http_connection.hpp"
@@ -86,6 +88,8 @@ class session_state {
   std::deque<json> mailbox;
   wait_slot* signal_waiter = nullptr;
   std::string scenario;  // name of the running scenario
+  std::chrono::microseconds heartbeat_period{0};
+  std::function<task<void>(session&)> heartbeat;
 
   stop_kind stop = stop_kind::none;
   std::string stop_reason;

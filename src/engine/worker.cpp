@@ -266,6 +266,8 @@ std::shared_ptr<child_task> worker::spawn_child(session_state& parent, std::stri
   child->assigned = parent.assigned;
   child->cookies = parent.cookies;
   child->scenario = parent.scenario;
+  child->heartbeat_period = parent.heartbeat_period;
+  child->heartbeat = parent.heartbeat;
   t->state = child.get();
   ++remaining_;
   if (parent.stop != stop_kind::none) child->request_stop(parent.stop, parent.stop_reason);
