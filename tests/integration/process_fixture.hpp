@@ -1,0 +1,186 @@
+#pragma once
+// Real peers for the integration tests: child processes with captured output, the demo target
+// and nginx on ephemeral 127.0.0.1 ports, and a tiny blocking HTTP client that reads their
+// counters without going through the engine under test.
+//
+// Every wait here is bounded and event driven (output arrives, the process exits, a connect
+// succeeds); nothing sleeps to guess when a peer is ready.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace chaperon::itest {
+
+using namespace std::chrono_literals;
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
+class temp_dir {
+ public:
+  temp_dir();
+  ~temp_dir();
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+
+  const std::filesystem::path& path() const noexcept { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct process_options {
+  std::vector<std::string> argv;  // argv[0] is the program's path
+  std::filesystem::path cwd;      // empty: the test's own working directory
+};
+
+// A child process in its own process group, with stdout and stderr captured by a background
+// reader. Destruction stops the whole group and reaps it.
+class child_process {
+ public:
+  // Throws std::system_error when the program cannot be started.
+  explicit child_process(const process_options& options);
+  ~child_process();
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+
+  pid_t pid() const noexcept { return pid_; }
+
+  // The first complete stdout line for which `match` is true, waiting at most `timeout`;
+  // nullopt when the time runs out or the process exits first.
+  std::optional<std::string> wait_for_line(const std::function<bool(std::string_view)>& match,
+                                           std::chrono::milliseconds timeout);
+  // Returns when new output arrives, the process exits, or `timeout` passes, whichever is first.
+  void wait_for_activity(std::chrono::milliseconds timeout);
+  // The exit status (a signal N is reported as 128 + N), or nullopt while it still runs after
+  // `timeout`.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout);
+  bool exited() const;
+
+  // SIGTERM to the group, then SIGKILL when it has not exited after `grace`; always reaps.
+  void stop(std::chrono::milliseconds grace = 5s);
+
+  std::string stdout_text() const;
+  std::string stderr_text() const;
+  // Waits (bounded) until both output pipes are closed, so that the texts are complete.
+  bool wait_output_closed(std::chrono::milliseconds timeout);
+
+ private:
+  void reader_loop();
+  void on_exit_event();
+  void close_fds() noexcept;
+
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  int err_fd_ = -1;
+  int pid_fd_ = -1;
+  int wake_read_ = -1;
+  int wake_write_ = -1;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::string out_;
+  std::string err_;
+  std::size_t out_scanned_ = 0;  // stdout bytes already offered to wait_for_line
+  bool out_closed_ = false;
+  bool err_closed_ = false;
+  std::optional<int> exit_status_;
+  std::thread reader_;
+};
+
+struct command_result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+  bool timed_out = false;
+};
+
+// Runs a program to completion (killed after `timeout`) and returns its status and output.
+command_result run_command(const process_options& options, std::chrono::milliseconds timeout);
+
+// A 127.0.0.1 port that was free a moment ago (bound to port 0, then released).
+std::uint16_t free_tcp_port();
+// Whether a TCP connection to 127.0.0.1:port succeeds right now.
+bool can_connect(std::uint16_t port);
+
+struct http_reply {
+  int status = 0;  // 0: no valid response (connection failed, timed out, malformed)
+  std::string body;
+};
+
+// One HTTP/1.0 request on a fresh connection to 127.0.0.1:port, bounded by `timeout`.
+http_reply http_request(std::uint16_t port, std::string_view method, std::string_view target,
+                        std::string_view body = {}, std::chrono::milliseconds timeout = 5s);
+
+// The bundled demo target on an ephemeral port.
+class demo_server {
+ public:
+  // Throws std::runtime_error (with the program's output) when it does not come up in time.
+  demo_server();
+
+  std::uint16_t port() const noexcept { return port_; }
+  std::string url() const;  // "http://127.0.0.1:<port>"
+
+  // GET /stats: {"requests": n, "by_path": {"/x": n, ...}}.
+  nlohmann::json stats() const;
+  // The count for one path in /stats (0 when it has not been requested).
+  std::uint64_t path_count(const std::string& path) const;
+  void reset_stats() const;
+
+ private:
+  std::unique_ptr<child_process> process_;
+  std::uint16_t port_ = 0;
+};
+
+// nginx's own counters from its stub_status page.
+struct nginx_counters {
+  std::uint64_t accepts = 0;
+  std::uint64_t handled = 0;
+  std::uint64_t requests = 0;
+};
+
+// nginx with tests/fixtures/nginx.conf.in on an ephemeral port, its files in a temp dir.
+class nginx_server {
+ public:
+  // The nginx program from PATH or /usr/sbin, or nullopt when it is not installed.
+  static std::optional<std::filesystem::path> find_binary();
+
+  // Throws std::runtime_error (with nginx's output) when it does not come up.
+  explicit nginx_server(const std::filesystem::path& binary);
+  ~nginx_server();
+
+  std::uint16_t port() const noexcept { return port_; }
+  std::string url() const;
+
+  // Read through a request of its own, which counts as one accepted connection and one request.
+  nginx_counters counters() const;
+
+ private:
+  bool try_start(const std::filesystem::path& binary, std::uint16_t port);
+
+  std::unique_ptr<temp_dir> dir_;
+  std::unique_ptr<child_process> process_;
+  std::uint16_t port_ = 0;
+  std::string last_output_;
+};
+
+// Fills in the config template: every "@PORT@" and "@PREFIX@" is replaced.
+std::string render_nginx_config(std::string_view template_text, std::uint16_t port,
+                                const std::filesystem::path& prefix);
+
+// The whole content of a file; throws std::runtime_error when it cannot be read.
+std::string read_text_file(const std::filesystem::path& path);
+
+}  // namespace chaperon::itest
