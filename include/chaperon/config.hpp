@@ -19,7 +19,9 @@ namespace chaperon {
 
 using json = nlohmann::json;
 
-// A key path: "a.b.c" (dotted) or a list of names {"a", "b", "c"}.
+// A key path: "a.b.c" (dotted) or a list of names {"a", "b", "c"}; a name in a list may contain
+// dots ({"hosts", "api.example.com"}). Mind the braces: config_path{"a.b"} is a one-name list,
+// config_path("a.b") (or plain "a.b" where a config_path is expected) is the dotted path.
 class config_path {
  public:
   config_path(const char* dotted) : config_path(std::string_view{dotted}) {}

@@ -225,8 +225,9 @@ class session {
   void throw_if_stopped() const;
   json& writable_config();
   void spawn_task(std::string name, task_fn fn);
-  // Waits until the slot stored at `where` is woken or the timeout passes (running the heartbeat).
-  task<bool> wait_woken(detail::wait_slot*& where, std::chrono::microseconds timeout);
+  // One step of a wait: until the slot stored at `where` is woken, or the next heartbeat (which
+  // runs, then true), or the deadline (false). Callers loop, re-checking what they wait for.
+  task<bool> wait_step(detail::wait_slot*& where, clock::time_point deadline);
   void record_error(std::string action, std::string target, std::string error,
                     std::chrono::microseconds value);
 

@@ -12,6 +12,9 @@ namespace {
 std::string describe(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
+  } catch (const required_config_missing& ex) {
+    // Without the session's name: one reason for all sessions missing the same key.
+    return "required config key '" + ex.key() + "' is missing";
   } catch (const std::exception& ex) {
     return ex.what();
   } catch (...) {

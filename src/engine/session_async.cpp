@@ -51,22 +51,22 @@ void session::set_interval(microseconds period, task_fn fn) {
   state_->heartbeat = std::move(fn);
 }
 
-task<bool> session::wait_woken(detail::wait_slot*& where, microseconds timeout) {
+task<bool> session::wait_step(detail::wait_slot*& where, clock::time_point deadline) {
   auto& st = *state_;
-  auto deadline = clock::now() + timeout;
-  for (;;) {
-    auto left = std::chrono::duration_cast<microseconds>(deadline - clock::now());
-    if (left.count() <= 0) co_return false;
-    bool beat = st.heartbeat && st.heartbeat_period.count() > 0 && st.heartbeat_period < left;
-    wait_slot slot;
-    where = &slot;
-    co_await wait_awaiter{st, slot, beat ? st.heartbeat_period : left};
-    where = nullptr;
-    throw_if_stopped();
-    if (slot.woken) co_return true;
-    // The heartbeat runs while the session waits (e.g. a Phoenix channel heartbeat).
-    if (beat) co_await st.heartbeat(*this);
-  }
+  auto left = std::chrono::duration_cast<microseconds>(deadline - clock::now());
+  if (left.count() <= 0) co_return false;
+  bool beat = st.heartbeat && st.heartbeat_period.count() > 0 && st.heartbeat_period < left;
+  wait_slot slot;
+  where = &slot;
+  co_await wait_awaiter{st, slot, beat ? st.heartbeat_period : left};
+  where = nullptr;
+  throw_if_stopped();
+  if (slot.woken) co_return true;
+  if (!beat) co_return false;
+  // The heartbeat runs while the session waits (e.g. a Phoenix channel heartbeat); what the
+  // caller waits for may have happened meanwhile, so it checks again.
+  co_await st.heartbeat(*this);
+  co_return true;
 }
 
 void session::spawn_task(std::string name, task_fn fn) {
@@ -104,7 +104,9 @@ task<bool> session::await(std::string name) {
   bool ok = true;
   if (!t->done) {
     auto start = clock::now();
-    co_await wait_woken(t->waiter, session_timeout(*this));
+    auto deadline = start + session_timeout(*this);
+    while (!t->done && co_await wait_step(t->waiter, deadline)) {
+    }
     if (!t->done) {
       ok = false;
       record_error("await", name, "timeout",
@@ -148,9 +150,7 @@ task<bool> session::await_signal(json expected, microseconds timeout) {
       st.mailbox.erase(it);
       co_return true;
     }
-    auto left = std::chrono::duration_cast<microseconds>(deadline - clock::now());
-    if (left.count() <= 0) break;
-    if (!co_await wait_woken(st.signal_waiter, left)) break;
+    if (!co_await wait_step(st.signal_waiter, deadline)) break;
   }
   record_error("await_signal", {}, "timeout", timeout);
   co_return false;
@@ -160,8 +160,8 @@ task<std::optional<json>> session::await_signal_or_timeout(microseconds timeout,
                                                             signal_callback callback) {
   throw_if_stopped();
   auto& st = *state_;
-  if (st.mailbox.empty()) {
-    co_await wait_woken(st.signal_waiter, timeout);
+  auto deadline = clock::now() + timeout;
+  while (st.mailbox.empty() && co_await wait_step(st.signal_waiter, deadline)) {
   }
   if (st.mailbox.empty()) co_return std::nullopt;
   json value = std::move(st.mailbox.front());
