@@ -30,10 +30,9 @@ class quick_scenario final : public scenario {
     for (const auto& h : s.config("quick.headers", json::array())) {
       headers.emplace_back(h[0].get<std::string>(), h[1].get<std::string>());
     }
+    const auto options = http_options{}.headers(std::move(headers));
     const auto end = session::clock::now() + duration;
-    while (session::clock::now() < end) {
-      co_await s.request(method, url, http_options{}.headers(headers));
-    }
+    while (session::clock::now() < end) co_await s.request(method, url, options);
   }
 };
 
