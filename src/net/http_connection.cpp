@@ -49,9 +49,12 @@ std::string_view failure_name(failure_kind kind) noexcept {
   return "io";
 }
 
-struct http_connection::impl final : deadline_hook {
+struct http_connection::impl final : deadline_hook, deferred_sender {
   impl(io_services& s, endpoint_key k) : svc(s), key(std::move(k)), socket(s.io()) {}
-  ~impl() { svc.disarm(*this); }
+  ~impl() {
+    svc.disarm(*this);
+    svc.forget_send(*this);
+  }
 
   io_services& svc;
   endpoint_key key;
@@ -172,22 +175,30 @@ struct http_connection::impl final : deadline_hook {
     write();
   }
 
+  void on_written(const boost::system::error_code& ec) {
+    if (!ec) {
+      read();
+    } else if (can_retry()) {
+      retry();
+    } else {
+      fail(ec, classify(ec));
+    }
+  }
+
   void write() {
-    auto handler = [this](const boost::system::error_code& ec, std::size_t) {
-      if (!ec) {
-        read();
-      } else if (can_retry()) {
-        retry();
-      } else {
-        fail(ec, classify(ec));
-      }
-    };
+    auto handler = [this](const boost::system::error_code& ec, std::size_t) { on_written(ec); };
     if (tls) {
       asio::async_write(*tls, asio::buffer(wbuf), handler);
       return;
     }
-    // Plain TCP: a request almost always fits the socket buffer, so one non-blocking send does it
-    // without a trip through the event loop; only a partial send falls back to async_write.
+    // Plain TCP: the send waits for the end of this batch of completions (see defer_send).
+    svc.defer_send(*this);
+  }
+
+  // A request almost always fits the socket buffer, so one non-blocking send does it; only a
+  // partial send falls back to async_write.
+  void flush_send() override {
+    auto handler = [this](const boost::system::error_code& ec, std::size_t) { on_written(ec); };
     boost::system::error_code ec;
     std::size_t sent = socket.write_some(asio::buffer(wbuf), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
@@ -195,7 +206,7 @@ struct http_connection::impl final : deadline_hook {
       sent = 0;
     }
     if (ec) {
-      asio::post(svc.io(), [handler, ec] { handler(ec, 0); });
+      on_written(ec);
     } else if (sent == wbuf.size()) {
       read();
     } else {

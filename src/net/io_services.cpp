@@ -1,6 +1,7 @@
 #include "net/io_services.hpp"
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 
 namespace chaperon::net {
 
@@ -46,6 +47,29 @@ std::vector<asio::ip::tcp::endpoint> io_services::resolve(const std::string& hos
   for (const auto& r : results) endpoints.push_back(r.endpoint());
   resolved_.emplace(key, endpoints);
   return endpoints;
+}
+
+void io_services::defer_send(deferred_sender& s) {
+  sends_.push_back(&s);
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  asio::post(io_, [this] {
+    flush_posted_ = false;
+    flushing_.swap(sends_);
+    for (std::size_t i = 0; i < flushing_.size(); ++i) {
+      if (flushing_[i]) flushing_[i]->flush_send();
+    }
+    flushing_.clear();
+  });
+}
+
+void io_services::forget_send(deferred_sender& s) noexcept {
+  for (auto& p : sends_) {
+    if (p == &s) p = nullptr;
+  }
+  for (auto& p : flushing_) {
+    if (p == &s) p = nullptr;
+  }
 }
 
 void io_services::arm(deadline_hook& hook, std::chrono::steady_clock::time_point deadline) {
