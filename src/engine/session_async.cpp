@@ -105,7 +105,10 @@ task<bool> session::await(std::string name) {
   if (!t->done) {
     auto start = clock::now();
     auto deadline = start + session_timeout(*this);
-    while (!t->done && co_await wait_step(t->waiter, deadline)) {
+    // No co_await inside the loop condition: GCC 12 loses exceptions thrown from there.
+    while (!t->done) {
+      bool woken = co_await wait_step(t->waiter, deadline);
+      if (!woken) break;
     }
     if (!t->done) {
       ok = false;
@@ -150,7 +153,8 @@ task<bool> session::await_signal(json expected, microseconds timeout) {
       st.mailbox.erase(it);
       co_return true;
     }
-    if (!co_await wait_step(st.signal_waiter, deadline)) break;
+    bool woken = co_await wait_step(st.signal_waiter, deadline);
+    if (!woken) break;
   }
   record_error("await_signal", {}, "timeout", timeout);
   co_return false;
@@ -161,7 +165,9 @@ task<std::optional<json>> session::await_signal_or_timeout(microseconds timeout,
   throw_if_stopped();
   auto& st = *state_;
   auto deadline = clock::now() + timeout;
-  while (st.mailbox.empty() && co_await wait_step(st.signal_waiter, deadline)) {
+  while (st.mailbox.empty()) {
+    bool woken = co_await wait_step(st.signal_waiter, deadline);
+    if (!woken) break;
   }
   if (st.mailbox.empty()) co_return std::nullopt;
   json value = std::move(st.mailbox.front());
