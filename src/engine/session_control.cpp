@@ -130,15 +130,26 @@ task<action_result> session::run_action(action& a) {
   } hook{&a, this};
   auto start = clock::now();
   auto name = a.metric_name();
-  auto previous = st.pending;
-  st.pending = detail::pending_op{[](void* p) {
+  auto previous = st.action_abort;
+  st.action_abort = detail::pending_op{[](void* p) {
                                     auto* h = static_cast<abort_hook*>(p);
                                     h->a->abort(*h->s);
                                   },
                                   &hook};
-  action_result r = co_await a.run(*this);
-  if (st.pending.target == &hook) st.pending = previous;
+  action_result r;
+  std::exception_ptr failure;
+  try {
+    r = co_await a.run(*this);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  // The hook lives in this frame: it must not outlive the action, whichever way it ended.
+  if (st.action_abort.target == &hook) st.action_abort = previous;
   auto elapsed = since(start);
+  if (failure) {
+    record_error(name, {}, "exception", elapsed);
+    std::rethrow_exception(failure);
+  }
   st.owner.recorder().record(metric_key{st.metric_session(), name, {}, {}}, elapsed.count());
   if (!r.ok) record_error(name, {}, r.error.empty() ? "failed" : r.error, elapsed);
   throw_if_stopped();

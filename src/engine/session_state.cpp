@@ -66,6 +66,10 @@ void session_state::request_stop(stop_kind kind, std::string reason) {
   for (auto& t : tasks) {
     if (t->state) t->state->request_stop(kind, stop_reason);
   }
+  if (action_abort.cancel) {
+    auto op = std::exchange(action_abort, {});
+    op.cancel(op.target);
+  }
   if (pending.cancel) {
     auto op = std::exchange(pending, {});
     op.cancel(op.target);
