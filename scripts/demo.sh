@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # The main job: set up, start the bundled demo target on 127.0.0.1, run the Demo.Rest load test
 # against it (live progress, summary), and write the results under results/.
-# Extra arguments go to `chaperon run`, e.g. scripts/demo.sh --format json --threads 1
+# Another example load test may be named first; the other arguments go to `chaperon run`:
+#   scripts/demo.sh Demo.BackgroundNoise --format json --threads 1
 set -euo pipefail
+test_name=Demo.Rest
+if [[ $# -gt 0 && $1 != -* ]]; then
+  test_name=$1
+  shift
+fi
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
@@ -21,4 +27,4 @@ done
 [[ -n $url ]] || { echo "demo target did not report its address" >&2; exit 1; }
 echo "demo target: $url"
 
-./build/chaperon run Demo.Rest --config "base_url=$url" "$@"
+./build/chaperon run "$test_name" --config "base_url=$url" "$@"

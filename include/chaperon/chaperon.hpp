@@ -9,3 +9,4 @@
 #include "chaperon/scenario.hpp"
 #include "chaperon/session.hpp"
 #include "chaperon/task.hpp"
+#include "chaperon/timing.hpp"
