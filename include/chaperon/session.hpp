@@ -155,7 +155,9 @@ class session {
   }
   // Waits for the oldest task under `name` / for each of `names` / for every task under `name`.
   // A wait longer than config `timeout` (default 10 s) is recorded as "Error timeout await(<name>)",
-  // stops the late task, and returns false; so does a name with no task.
+  // stops the late task, and returns false. A name with no task returns false and records
+  // "Error no_task await(<name>)". A task that threw still counts as finished (true); its failure
+  // is recorded as "Error exception <name>".
   task<bool> await(std::string name);
   task<bool> await(std::vector<std::string> names);
   task<bool> await_all(std::string name);
@@ -196,7 +198,7 @@ class session {
     bool rethrow = false;  // rethrow the last failure instead of returning false
   };
   // Runs fn; when it throws, runs it again up to `retries` more times. Each failure is recorded as
-  // "Error retry <Scenario>.<name>"; true when an attempt succeeded.
+  // "Error exception retry(<Scenario>.<name>)"; true when an attempt succeeded.
   task<bool> retry_on_error(std::string name, task_fn fn, retry_options options);
 
   // Runs another scenario in this session: config deep-merged with `config` (or replaced when

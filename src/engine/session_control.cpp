@@ -124,18 +124,10 @@ task<action_result> session::run_action(action& a) {
   throw_if_stopped();
   auto& st = *state_;
   // A stop while the action runs asks the action to let go of what it waits on.
-  struct abort_hook {
-    action* a;
-    session* s;
-  } hook{&a, this};
   auto start = clock::now();
   auto name = a.metric_name();
-  auto previous = st.action_abort;
-  st.action_abort = detail::pending_op{[](void* p) {
-                                    auto* h = static_cast<abort_hook*>(p);
-                                    h->a->abort(*h->s);
-                                  },
-                                  &hook};
+  auto previous = std::exchange(st.action_abort,
+                                std::make_shared<std::function<void()>>([&a, this] { a.abort(*this); }));
   action_result r;
   std::exception_ptr failure;
   try {
@@ -143,8 +135,8 @@ task<action_result> session::run_action(action& a) {
   } catch (...) {
     failure = std::current_exception();
   }
-  // The hook lives in this frame: it must not outlive the action, whichever way it ended.
-  if (st.action_abort.target == &hook) st.action_abort = previous;
+  // The abort must not outlive the action, whichever way it ended.
+  st.action_abort = std::move(previous);
   auto elapsed = since(start);
   if (failure) {
     record_error(name, {}, "exception", elapsed);

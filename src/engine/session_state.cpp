@@ -66,13 +66,16 @@ void session_state::request_stop(stop_kind kind, std::string reason) {
   for (auto& t : tasks) {
     if (t->state) t->state->request_stop(kind, stop_reason);
   }
-  if (action_abort.cancel) {
-    auto op = std::exchange(action_abort, {});
-    op.cancel(op.target);
-  }
   if (pending.cancel) {
     auto op = std::exchange(pending, {});
     op.cancel(op.target);
+  }
+  // Posted, not called: an abort() may resume the action and end the session at once, which must
+  // not happen inside this function (or inside the caller's walk over the sessions).
+  if (action_abort) {
+    owner.post([weak = std::weak_ptr(action_abort)] {
+      if (auto abort = weak.lock()) (*abort)();
+    });
   }
 }
 

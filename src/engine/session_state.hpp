@@ -95,7 +95,9 @@ class session_state {
   std::string stop_reason;
   std::string failure;  // what() of an exception that ended the session, "" when none
   pending_op pending;
-  pending_op action_abort;  // the custom action running, if any (its own waits use `pending`)
+  // Aborts the custom action running, if any (its own waits use `pending`). Shared so that a stop
+  // can post the abort and the post can tell whether the action is still running.
+  std::shared_ptr<std::function<void()>> action_abort;
   std::size_t active_index = 0;  // position in the worker's active list
 
   // Metric ids of the last request target, so a loop over one URL interns its name once.

@@ -132,6 +132,8 @@ void worker::run(std::vector<session_plan> plans) {
   io_->io.run();
 }
 
+void worker::post(std::function<void()> fn) { asio::post(io_->io, std::move(fn)); }
+
 void worker::request_stop(std::string reason) {
   asio::post(io_->io, [this, reason = std::move(reason)] { stop_all(reason); });
 }

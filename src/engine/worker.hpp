@@ -74,6 +74,8 @@ class worker {
 
   // Runs the plans on the calling thread until every session has finished.
   void run(std::vector<session_plan> plans);
+  // Runs fn later on this worker's thread (from this thread or any other).
+  void post(std::function<void()> fn);
   // Thread-safe: asks the worker to stop all its sessions (load test timeout, abort).
   void request_stop(std::string reason);
 

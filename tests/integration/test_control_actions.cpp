@@ -210,6 +210,7 @@ TEST(ControlFlowAction, AFinishedActionIsNotAbortedLater) {
   EXPECT_EQ(seen().only("caught"), "broken action");
   EXPECT_TRUE(seen().take("abort_after_the_fact").empty())
       << "abort() belongs to the action while it runs only";
+  EXPECT_EQ(count_of(r, key("throwing", "", "exception")), 1u);
   EXPECT_EQ(r.sessions.aborted, 1u);
 }
 

@@ -16,7 +16,6 @@
 namespace {
 
 using namespace std::chrono_literals;
-using chaperon::http_options;
 using chaperon::json;
 using chaperon::session;
 using chaperon::task;
