@@ -17,7 +17,6 @@ namespace chaperon {
 namespace detail {
 
 struct request_builder {
-  static const http_options& opts(const http_options& o) { return o; }
   static const std::string& body(const http_options& o) { return o.body_; }
   static const header_list& form(const http_options& o) { return o.form_; }
   static const std::string& content_type(const http_options& o) { return o.content_type_; }

@@ -141,8 +141,8 @@ void worker::request_stop(std::string reason) {
 void worker::stop_all(const std::string& reason) {
   io_->stopping = true;
   io_->stop_reason = reason;
-  // request_stop may finish sessions synchronously only through posted handlers, so the list
-  // stays valid while we walk it; copy anyway to be safe against detach during the walk.
+  // request_stop only cancels (completions are posted, a custom action's abort too), so no
+  // session ends during this walk; the copy keeps the walk independent of the list anyway.
   auto active = active_;
   for (auto* s : active) s->request_stop(stop_kind::cancelled, reason);
 }
