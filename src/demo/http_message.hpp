@@ -21,6 +21,8 @@ struct request {
   std::string query;   // after '?', without it
   std::vector<header_field> headers;  // in arrival order, names as sent
   std::string body;
+  // When the transport finished reading and parsing it; response delays count from here.
+  std::chrono::steady_clock::time_point arrival{};
 
   // First header with that name (case-insensitive), empty if absent.
   [[nodiscard]] std::string_view header(std::string_view name) const;
@@ -36,8 +38,8 @@ struct response {
   std::vector<header_field> headers;  // extra fields; repeated names allowed (Set-Cookie)
   std::string body;
   body_framing framing = body_framing::content_length;
-  // The transport waits this long before answering, without holding a thread.
-  std::chrono::milliseconds delay{0};
+  // The transport answers this long after the request's arrival, without holding a thread.
+  std::chrono::microseconds delay{0};
 };
 
 }  // namespace chaperon::demo

@@ -27,13 +27,19 @@ nlohmann::ordered_json request_stats::snapshot() const {
   auto by_path = nlohmann::ordered_json::object();
   std::shared_lock lock(mutex_);
   for (const auto& [path, count] : by_path_) by_path[path] = count->load(std::memory_order_relaxed);
-  return {{"requests", total_.load(std::memory_order_relaxed)}, {"by_path", std::move(by_path)}};
+  return {{"requests", total_.load(std::memory_order_relaxed)},
+          {"by_path", std::move(by_path)},
+          {"ws_messages_in", ws_in_.load(std::memory_order_relaxed)},
+          {"ws_messages_out", ws_out_.load(std::memory_order_relaxed)},
+          {"ws_open", ws_open_.load(std::memory_order_relaxed)}};
 }
 
 void request_stats::reset() {
   std::unique_lock lock(mutex_);
   by_path_.clear();
   total_.store(0, std::memory_order_relaxed);
+  ws_in_.store(0, std::memory_order_relaxed);
+  ws_out_.store(0, std::memory_order_relaxed);
 }
 
 }  // namespace chaperon::demo

@@ -143,7 +143,9 @@ response bytes_route(std::string_view arg, body_framing framing) {
   return res;
 }
 
-response echo_route(const request& req) {
+// Header names in lower case; repeated fields are combined as RFC 9110 allows, cookies with
+// their own separator.
+json headers_json(const request& req) {
   auto headers = json::object();
   for (const auto& field : req.headers) {
     const auto name = to_lower(field.name);
@@ -151,14 +153,24 @@ response echo_route(const request& req) {
     if (slot.is_null()) {
       slot = field.value;
     } else {
-      // Repeated fields are combined as RFC 9110 allows; cookies use their own separator.
       slot = slot.get<std::string>() + (name == "cookie" ? "; " : ", ") + field.value;
     }
   }
+  return headers;
+}
+
+response echo_route(const request& req) {
   return json_response(200, json{{"method", req.method},
                                  {"target", req.target},
-                                 {"headers", std::move(headers)},
+                                 {"headers", headers_json(req)},
                                  {"body", req.body}});
+}
+
+std::string upgrade_greeting(const request& req) {
+  auto headers = headers_json(req);
+  const auto cookie = headers.find("cookie");
+  std::string cookies = cookie == headers.end() ? std::string() : cookie->get<std::string>();
+  return dump(json{{"headers", std::move(headers)}, {"cookie", std::move(cookies)}});
 }
 
 response cookies_set_route(const request& req) {
@@ -188,8 +200,32 @@ response router::handle(const request& req) {
   }
 }
 
+ws_route router::route_upgrade(const request& req) {
+  stats_.record(req.path);
+  constexpr std::pair<std::string_view, ws_endpoint> fixed[] = {
+      {"/ws/echo", ws_endpoint::echo}, {"/ws/headers", ws_endpoint::headers},
+      {"/ws/ping", ws_endpoint::ping}, {"/ws/close", ws_endpoint::close},
+      {"/ws/drop", ws_endpoint::drop}, {"/ws/silent", ws_endpoint::silent}};
+  ws_route route;
+  for (const auto& [path, endpoint] : fixed) {
+    if (req.path == path) route.endpoint = endpoint;
+  }
+  if (route.endpoint == ws_endpoint::headers) route.greeting = upgrade_greeting(req);
+  if (const auto name = segment_after(req.path, "/channels/")) {
+    if (channel_store::valid_name(*name)) {
+      route.endpoint = ws_endpoint::channel;
+      route.channel = std::string(*name);
+    }
+  }
+  return route;
+}
+
+response router::refused_upgrade() { return text_response(403, "rejected"); }
+
 response router::dispatch(const request& req) {
   const std::string_view path = req.path;
+  // First: the truth endpoints measure the server's own overhead, so keep their path short.
+  if (auto res = truth_.handle(req)) return std::move(*res);
   if (path == "/") {
     return only(req, "GET, HEAD", [] { return text_response(200, "chaperon demo target"); });
   }
@@ -213,6 +249,7 @@ response router::dispatch(const request& req) {
   if (const auto arg = segment_after(path, "/bytes/")) {
     return only(req, "GET, HEAD", [&] { return bytes_route(*arg, body_framing::content_length); });
   }
+  if (const auto name = segment_after(path, "/channels/")) return channel_route(req, *name);
   if (const auto arg = segment_after(path, "/chunked/")) {
     return only(req, "GET, HEAD", [&] { return bytes_route(*arg, body_framing::chunked); });
   }
@@ -312,6 +349,28 @@ response router::stats(const request& req) {
     stats_.reset();
     return json_response(200, json{{"reset", true}});
   });
+}
+
+response router::channel_route(const request& req, std::string_view name) {
+  if (!channel_store::valid_name(name)) {
+    return error_response(
+        400, fmt::format("channel names are 1..{} bytes", channel_store::max_name_length));
+  }
+  if (req.method == "PUT") {
+    auto error = channel_error::none;
+    const auto sequence = channels_.publish(name, req.body, error);
+    if (error == channel_error::too_many_channels) {
+      return error_response(503, fmt::format("more than {} channels", channel_store::max_channels));
+    }
+    return json_response(200, json{{"sequence", sequence}});
+  }
+  if (!req.is_get()) return method_not_allowed("GET, HEAD, PUT");
+  const auto latest = channels_.latest(name);
+  if (!latest) return error_response(404, "no message on this channel");
+  response res;
+  res.content_type = json_type;
+  res.body = latest->document;
+  return res;
 }
 
 std::optional<std::string> router::session_user(const request& req) const {

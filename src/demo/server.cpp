@@ -1,6 +1,8 @@
-// The only translation unit of the demo target that includes Beast: keep it that way, Beast
-// is slow to compile.
+// HTTP/1.1 plumbing of the demo target. Beast is slow to compile, so only this file and
+// ws_session.cpp (which owns the websocket headers) include it.
 #include "demo/server.hpp"
+
+#include <sys/prctl.h>
 
 #include <algorithm>
 #include <chrono>
@@ -23,6 +25,7 @@
 #include <fmt/format.h>
 
 #include "demo/routes.hpp"
+#include "demo/ws_session.hpp"
 
 namespace chaperon::demo {
 
@@ -84,7 +87,8 @@ bool is_http_error(const beast::error_code& ec) {
   return &ec.category() == &beast::error_code(http::error::bad_target).category();
 }
 
-request to_request(http::request<http::string_body>&& in) {
+// Everything but the body, which the caller moves or leaves.
+request head_of(const http::request<http::string_body>& in) {
   request out;
   out.method = std::string(in.method_string());
   out.target = std::string(in.target());
@@ -95,9 +99,12 @@ request to_request(http::request<http::string_body>&& in) {
   for (const auto& field : in) {
     out.headers.push_back({std::string(field.name_string()), std::string(field.value())});
   }
-  out.body = std::move(in.body());
   return out;
 }
+
+// The Linux default timer slack (50 us) would make every delayed answer late by up to that
+// much; the truth endpoints promise better.
+void tighten_timer_slack() { ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL); }
 
 // One client connection. All its handlers run on its own strand, so no member needs a lock.
 class connection : public std::enable_shared_from_this<connection> {
@@ -144,19 +151,38 @@ class connection : public std::enable_shared_from_this<connection> {
   }
 
   void on_request(beast::error_code ec, std::size_t) {
+    // Delays count from here: the request is completely read and parsed.
+    const auto arrival = std::chrono::steady_clock::now();
     if (ec) return on_read_error(ec);
     stream_.expires_never();
     auto in = parser_->release();
     head_only_ = in.method() == http::verb::head;
     keep_alive_ = in.keep_alive();
     version_ = in.version();
-    auto res = routes_.handle(to_request(std::move(in)));
-    if (res.delay.count() <= 0) return send(std::move(res));
-    delay_timer_.expires_after(res.delay);
+    if (is_websocket_upgrade(in)) return upgrade(std::move(in), arrival);
+    auto req = head_of(in);
+    req.body = std::move(in.body());
+    req.arrival = arrival;
+    auto res = routes_.handle(req);
+    const auto due = arrival + res.delay;
+    if (res.delay.count() <= 0 || due <= std::chrono::steady_clock::now()) {
+      return send(std::move(res));
+    }
+    delay_timer_.expires_at(due);
     delay_timer_.async_wait(
         [self = shared_from_this(), res = std::move(res)](beast::error_code ec) mutable {
           if (!ec) self->send(std::move(res));
         });
+  }
+
+  void upgrade(http::request<http::string_body> in, std::chrono::steady_clock::time_point arrival) {
+    auto req = head_of(in);
+    req.arrival = arrival;
+    auto route = routes_.route_upgrade(req);
+    if (route.endpoint == ws_endpoint::refused) return send(router::refused_upgrade());
+    // Bytes after the upgrade request in buffer_ are not carried over: a client may send
+    // frames only after it has read the 101, which has not been written yet.
+    start_ws_session(stream_.release_socket(), std::move(in), std::move(route), routes_);
   }
 
   void on_read_error(beast::error_code ec) {
@@ -363,8 +389,12 @@ void server::run() {
   std::vector<std::thread> workers;
   workers.reserve(impl_->threads - 1);
   for (unsigned i = 1; i < impl_->threads; ++i) {
-    workers.emplace_back([this] { run_loop(impl_->ioc); });
+    workers.emplace_back([this] {
+      tighten_timer_slack();
+      run_loop(impl_->ioc);
+    });
   }
+  tighten_timer_slack();
   run_loop(impl_->ioc);
   for (auto& worker : workers) worker.join();
 }

@@ -1,5 +1,6 @@
 // Connection plumbing of the demo target: accepts HTTP/1.1 connections on a loopback address
-// and answers them through a `router`. Beast and Asio stay inside server.cpp.
+// and answers them through a `router`, handing WebSocket upgrades to ws_session.cpp. Beast and
+// Asio stay inside those two files.
 #pragma once
 
 #include <cstdint>
