@@ -365,28 +365,66 @@ http_reply http_request(std::uint16_t port, std::string_view method, std::string
   return reply;
 }
 
-// ---- demo_server ----------------------------------------------------------------------------------
+// ---- programs -------------------------------------------------------------------------------------
 
-demo_server::demo_server() {
-  process_ = std::make_unique<child_process>(
-      process_options{{CHAPERON_DEMO_BINARY, "--port", "0"}, {}});
-  constexpr std::string_view ready = "chaperon-demo listening on http://127.0.0.1:";
-  auto line = process_->wait_for_line(
-      [&](std::string_view l) { return l.starts_with(ready); }, 15s);
-  if (!line) {
-    throw std::runtime_error("chaperon-demo did not report a port; stdout: " +
-                             process_->stdout_text() + " stderr: " + process_->stderr_text());
+std::optional<fs::path> find_program(std::string_view name, const std::vector<fs::path>& extra_dirs) {
+  std::vector<fs::path> dirs;
+  if (const char* path = std::getenv("PATH")) {
+    std::stringstream in(path);
+    std::string dir;
+    while (std::getline(in, dir, ':')) {
+      if (!dir.empty()) dirs.emplace_back(dir);
+    }
   }
-  port_ = static_cast<std::uint16_t>(std::stoi(line->substr(ready.size())));
+  dirs.insert(dirs.end(), extra_dirs.begin(), extra_dirs.end());
+  for (const auto& d : dirs) {
+    const auto candidate = d / name;
+    if (::access(candidate.c_str(), X_OK) == 0 && !fs::is_directory(candidate)) return candidate;
+  }
+  return std::nullopt;
 }
 
-std::string demo_server::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+namespace {
 
-nlohmann::json demo_server::stats() const {
-  auto reply = http_request(port_, "GET", "/stats");
+// The port announced by a line "<ready><port>", waiting at most `timeout`; throws with the
+// program's output when the line does not come.
+std::uint16_t wait_for_port(child_process& process, std::string_view ready,
+                            std::string_view program, std::chrono::milliseconds timeout) {
+  auto line = process.wait_for_line([&](std::string_view l) { return l.starts_with(ready); },
+                                    timeout);
+  if (!line) {
+    process.stop(2s);
+    process.wait_output_closed(5s);
+    throw std::runtime_error(std::string(program) + " did not report a port; stdout: " +
+                             process.stdout_text() + " stderr: " + process.stderr_text());
+  }
+  return static_cast<std::uint16_t>(std::stoi(line->substr(ready.size())));
+}
+
+std::string loopback_url(std::uint16_t port) { return "http://127.0.0.1:" + std::to_string(port); }
+
+nlohmann::json get_stats(std::uint16_t port) {
+  auto reply = http_request(port, "GET", "/stats");
   if (reply.status != 200) throw std::runtime_error("GET /stats failed");
   return nlohmann::json::parse(reply.body);
 }
+
+}  // namespace
+
+// ---- demo_server ----------------------------------------------------------------------------------
+
+demo_server::demo_server(std::vector<std::string> extra_args) {
+  std::vector<std::string> argv{CHAPERON_DEMO_BINARY, "--port", "0"};
+  argv.insert(argv.end(), std::make_move_iterator(extra_args.begin()),
+              std::make_move_iterator(extra_args.end()));
+  process_ = std::make_unique<child_process>(process_options{std::move(argv), {}});
+  port_ = wait_for_port(*process_, "chaperon-demo listening on http://127.0.0.1:",
+                        "chaperon-demo", 15s);
+}
+
+std::string demo_server::url() const { return loopback_url(port_); }
+
+nlohmann::json demo_server::stats() const { return get_stats(port_); }
 
 std::uint64_t demo_server::path_count(const std::string& path) const {
   auto s = stats();
@@ -401,24 +439,46 @@ void demo_server::reset_stats() const {
   }
 }
 
+// ---- ws_peer_server -------------------------------------------------------------------------------
+
+namespace {
+
+fs::path peers_dir() { return fs::path(CHAPERON_SOURCE_DIR) / "tests" / "peers"; }
+
+std::optional<fs::path> find_node() {
+  return find_program("node", {"/usr/bin", "/usr/local/bin"});
+}
+
+}  // namespace
+
+std::string ws_peer_server::unavailable_reason() {
+  if (!find_node()) return "node is not installed (scripts/setup.sh installs nodejs)";
+  const auto module = peers_dir() / "node_modules" / "ws";
+  if (!fs::is_directory(module)) {
+    return module.string() + " is missing (scripts/setup.sh runs npm ci in tests/peers)";
+  }
+  return {};
+}
+
+bool ws_peer_server::available() { return unavailable_reason().empty(); }
+
+ws_peer_server::ws_peer_server() {
+  if (const auto why = unavailable_reason(); !why.empty()) {
+    throw std::runtime_error("the ws peer cannot run: " + why);
+  }
+  process_ = std::make_unique<child_process>(process_options{
+      {find_node()->string(), (peers_dir() / "ws_server.js").string(), "--port", "0"}, {}});
+  port_ = wait_for_port(*process_, "ws-peer listening on http://127.0.0.1:", "ws_server.js", 15s);
+}
+
+std::string ws_peer_server::url() const { return loopback_url(port_); }
+
+nlohmann::json ws_peer_server::stats() const { return get_stats(port_); }
+
 // ---- nginx ----------------------------------------------------------------------------------------
 
 std::optional<fs::path> nginx_server::find_binary() {
-  std::vector<fs::path> dirs;
-  if (const char* path = std::getenv("PATH")) {
-    std::stringstream in(path);
-    std::string dir;
-    while (std::getline(in, dir, ':')) {
-      if (!dir.empty()) dirs.emplace_back(dir);
-    }
-  }
-  dirs.emplace_back("/usr/sbin");
-  dirs.emplace_back("/usr/local/sbin");
-  for (const auto& d : dirs) {
-    const auto candidate = d / "nginx";
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return std::nullopt;
+  return find_program("nginx", {"/usr/sbin", "/usr/local/sbin"});
 }
 
 nginx_server::nginx_server(const fs::path& binary) : dir_(std::make_unique<temp_dir>()) {
@@ -466,7 +526,7 @@ bool nginx_server::try_start(const fs::path& binary, std::uint16_t port) {
   return false;
 }
 
-std::string nginx_server::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string nginx_server::url() const { return loopback_url(port_); }
 
 nginx_counters nginx_server::counters() const {
   auto reply = http_request(port_, "GET", "/nginx_status");

@@ -124,11 +124,17 @@ struct http_reply {
 http_reply http_request(std::uint16_t port, std::string_view method, std::string_view target,
                         std::string_view body = {}, std::chrono::milliseconds timeout = 5s);
 
+// The first executable `name` in PATH or in `extra_dirs`, or nullopt.
+std::optional<std::filesystem::path> find_program(std::string_view name,
+                                                  const std::vector<std::filesystem::path>&
+                                                      extra_dirs = {});
+
 // The bundled demo target on an ephemeral port.
 class demo_server {
  public:
-  // Throws std::runtime_error (with the program's output) when it does not come up in time.
-  demo_server();
+  // `extra_args` follow "--port 0" on its command line (e.g. the truth-mode flags). Throws
+  // std::runtime_error (with the program's output) when it does not come up in time.
+  explicit demo_server(std::vector<std::string> extra_args = {});
 
   std::uint16_t port() const noexcept { return port_; }
   std::string url() const;  // "http://127.0.0.1:<port>"
@@ -138,6 +144,29 @@ class demo_server {
   // The count for one path in /stats (0 when it has not been requested).
   std::uint64_t path_count(const std::string& path) const;
   void reset_stats() const;
+
+ private:
+  std::unique_ptr<child_process> process_;
+  std::uint16_t port_ = 0;
+};
+
+// tests/peers/ws_server.js (the npm `ws` package under node) on an ephemeral port: the demo
+// target's WebSocket endpoints and channels, served by an unrelated implementation.
+class ws_peer_server {
+ public:
+  // Whether node and tests/peers/node_modules/ws are there (scripts/setup.sh installs both).
+  static bool available();
+  // Why the peer cannot run ("" when it can), naming what is missing and how to get it.
+  static std::string unavailable_reason();
+
+  // Throws std::runtime_error (with node's output) when it is unavailable or does not come up.
+  ws_peer_server();
+
+  std::uint16_t port() const noexcept { return port_; }
+  std::string url() const;  // "http://127.0.0.1:<port>"
+
+  // GET /stats: {"requests", "by_path", "ws_messages_in", "ws_messages_out", "ws_open"}.
+  nlohmann::json stats() const;
 
  private:
   std::unique_ptr<child_process> process_;
