@@ -1,9 +1,28 @@
 #include "chaperon/config.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 
 namespace chaperon {
+
+namespace {
+
+// Longest duration accepted, about 146 years. Durations end up as steady_clock (nanosecond) time
+// points, now() + d: anything longer would overflow there, and llround() past 2^63 gives INT64_MIN,
+// a negative duration.
+constexpr double max_duration_us =
+    static_cast<double>(std::numeric_limits<std::int64_t>::max() / 2 / 1000);
+
+// nullopt for what is negative, NaN or too long.
+std::optional<std::chrono::microseconds> to_microseconds(double us) {
+  if (!(us >= 0 && us <= max_duration_us)) return std::nullopt;
+  return std::chrono::microseconds{static_cast<std::int64_t>(std::llround(us))};
+}
+
+}  // namespace
 
 config_path::config_path(std::string_view dotted) {
   std::size_t start = 0;
@@ -21,9 +40,10 @@ config_path::config_path(std::initializer_list<std::string_view> parts) {
 
 std::string config_path::str() const {
   std::string out;
-  for (const auto& p : parts_) {
-    if (!out.empty()) out += '.';
-    out += p;
+  for (std::size_t i = 0; i < parts_.size(); ++i) {
+    // By position, not by out.empty(): a leading empty part (".a") must keep its dot.
+    if (i > 0) out += '.';
+    out += parts_[i];
   }
   return out;
 }
@@ -122,19 +142,19 @@ std::optional<std::chrono::microseconds> parse_duration_text(std::string_view te
   else if (unit == "m" || unit == "min") factor_us = 60e6;
   else if (unit == "h") factor_us = 3600e6;
   else return std::nullopt;
-  return std::chrono::microseconds{static_cast<std::int64_t>(std::llround(number * factor_us))};
+  return to_microseconds(number * factor_us);
 }
 
 std::chrono::microseconds parse_duration(const json& value, std::string_view key) {
   if (value.is_number()) {
-    double ms = value.get<double>();
-    if (ms >= 0 && std::isfinite(ms)) {
-      return std::chrono::microseconds{static_cast<std::int64_t>(std::llround(ms * 1e3))};
-    }
+    if (auto d = to_microseconds(value.get<double>() * 1e3)) return *d;
   } else if (value.is_string()) {
     if (auto d = parse_duration_text(value.get_ref<const std::string&>())) return *d;
   }
-  throw config_error("config key '" + std::string(key) + "' has value " + value.dump() +
+  // Replacing invalid UTF-8 keeps a command-line string in another encoding from turning the
+  // config_error into a JSON exception.
+  const std::string shown = value.dump(-1, ' ', false, json::error_handler_t::replace);
+  throw config_error("config key '" + std::string(key) + "' has value " + shown +
                      ", which is not a duration (a number of milliseconds, or a string such as "
                      "\"250ms\", \"2s\", \"1m\")");
 }

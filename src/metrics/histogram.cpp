@@ -146,6 +146,10 @@ nlohmann::json histogram::to_json() const {
   return {{"min", min()}, {"max", max_}, {"counts", std::move(counts)}};
 }
 
+namespace {
+constexpr std::uint64_t max_total_count = std::uint64_t{1} << 53;
+}  // namespace
+
 std::optional<histogram> histogram::try_from_json(const nlohmann::json& j) {
   if (!j.is_object()) return std::nullopt;
   const auto min = read_value(j, "min");
@@ -162,11 +166,15 @@ std::optional<histogram> histogram::try_from_json(const nlohmann::json& j) {
     const auto count = pair[1].get<std::uint64_t>();
     if (index >= max_counts_length) return std::nullopt;
     if (count == 0) continue;
+    // Totals beyond 2^53 cannot come from a real run, and would overflow or lose precision in
+    // the percentile arithmetic: untrusted input is refused instead.
+    if (count > max_total_count || h.total_ > max_total_count - count) return std::nullopt;
     if (index >= h.counts_.size()) h.grow_to_fit(index);
     h.counts_[index] += count;
     h.total_ += count;
   }
   if (h.total_ == 0) return h;
+  if (*min > *max) return std::nullopt;
 
   // The exact extremes must lie in the lowest and highest non-zero counters.
   const auto first =

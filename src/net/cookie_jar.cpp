@@ -19,6 +19,16 @@ constexpr seconds max_lifetime{400LL * 24 * 60 * 60};
 
 constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
+// RFC 6265bis section 5.7 step 1: such a header is ignored as a whole. It also guarantees that
+// nothing stored can break the Cookie header line it is later sent in.
+bool has_control_char(std::string_view s) noexcept {
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && u != '\t') || u == 0x7f) return true;
+  }
+  return false;
+}
+
 std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -161,13 +171,14 @@ bool cookie_jar::store(std::string_view set_cookie_value) {
 }
 
 bool cookie_jar::store(std::string_view set_cookie_value, clock::time_point now) {
+  if (has_control_char(set_cookie_value)) return false;
   const std::size_t semi = set_cookie_value.find(';');
   const std::string_view pair = set_cookie_value.substr(0, semi);
   const std::size_t eq = pair.find('=');
   if (eq == std::string_view::npos) return false;
   const std::string_view name = trim(pair.substr(0, eq));
   const std::string_view value = trim(pair.substr(eq + 1));
-  if (name.empty()) return false;
+  if (name.empty() || name.size() + value.size() > limits_.max_cookie_bytes) return false;
 
   const lifetime_attributes attrs = parse_attributes(
       semi == std::string_view::npos ? std::string_view{} : set_cookie_value.substr(semi + 1));
@@ -194,6 +205,11 @@ bool cookie_jar::store(std::string_view set_cookie_value, clock::time_point now)
   std::optional<clock::time_point> expires_at;
   if (expiry) expires_at = std::chrono::time_point_cast<clock::duration>(*expiry);
   if (it == cookies_.end()) {
+    if (limits_.max_cookies == 0) return true;
+    if (cookies_.size() >= limits_.max_cookies) {
+      if (cookies_.front().expires) --expiring_;
+      cookies_.erase(cookies_.begin());
+    }
     cookies_.push_back(entry{std::string(name), std::string(value), expires_at});
   } else {
     if (it->expires) --expiring_;

@@ -2,6 +2,8 @@
 // Per-session cookie storage. A session talks to one target, so Domain and Path are not matched:
 // every stored cookie is sent on every request, as the original tool does. Cookies are merged by
 // name and expire according to Max-Age / Expires, capped at 400 days as RFC 6265bis does.
+// The jar is bounded, because every cookie is echoed on every later request: a server that hands
+// out endless distinct cookies would otherwise grow both the session and its requests without end.
 
 #include <chrono>
 #include <cstddef>
@@ -12,13 +14,24 @@
 
 namespace chaperon::net {
 
+struct cookie_limits {
+  // Longest name + value a cookie may have (RFC 6265bis section 5.7); longer ones are ignored.
+  std::size_t max_cookie_bytes = 4096;
+  // Most cookies kept; a new one beyond it drops the oldest (an update keeps its place).
+  std::size_t max_cookies = 180;
+};
+
 class cookie_jar {
 public:
   using clock = std::chrono::system_clock;
 
+  cookie_jar() = default;
+  explicit cookie_jar(cookie_limits limits) : limits_(limits) {}
+
   // Parses one Set-Cookie header value: name=value, attributes stripped. A cookie replaces an
   // earlier one of the same name in place; others are kept. Max-Age <= 0 or an Expires in the
-  // past removes the cookie. Invalid input (no '=', empty name) is ignored and returns false.
+  // past removes the cookie. Invalid input (no '=', empty name, a control character other than
+  // HTAB, name + value over the size limit) is ignored and returns false.
   bool store(std::string_view set_cookie_value);
   // As above, with the current time given (Max-Age and Expires are relative to it).
   bool store(std::string_view set_cookie_value, clock::time_point now);
@@ -47,6 +60,7 @@ private:
   }
   void remove_expired(clock::time_point now);
 
+  cookie_limits limits_;
   std::vector<entry> cookies_;
   // Lets the common case (session cookies only) skip reading the clock.
   std::size_t expiring_ = 0;

@@ -1,5 +1,7 @@
 #include "net/gzip.hpp"
 
+#include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 #include <zlib.h>
@@ -13,14 +15,28 @@ std::string gzip_compress(std::string_view data) {
     throw std::runtime_error("gzip: deflateInit2 failed");
   }
   std::string out(deflateBound(&zs, static_cast<uLong>(data.size())) + 32, '\0');
+  // zlib counts in uInt (32 bits): bodies of 4 GiB and more go in several steps, or the size
+  // would be truncated and only part of the body compressed.
+  constexpr std::size_t max_step = std::numeric_limits<uInt>::max();
+  std::size_t in_left = data.size();
+  std::size_t out_left = out.size();
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
   zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&zs, Z_FINISH);
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    if (zs.avail_in == 0) {
+      zs.avail_in = static_cast<uInt>(std::min(in_left, max_step));
+      in_left -= zs.avail_in;
+    }
+    if (zs.avail_out == 0) {
+      zs.avail_out = static_cast<uInt>(std::min(out_left, max_step));
+      out_left -= zs.avail_out;
+    }
+    rc = deflate(&zs, in_left == 0 ? Z_FINISH : Z_NO_FLUSH);
+  }
   deflateEnd(&zs);
   if (rc != Z_STREAM_END) throw std::runtime_error("gzip: deflate did not finish");
-  out.resize(zs.total_out);
+  out.resize(static_cast<std::size_t>(zs.total_out));
   return out;
 }
 

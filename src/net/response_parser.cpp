@@ -62,6 +62,8 @@ bool is_field_text(std::string_view s) noexcept {
   return true;
 }
 
+constexpr std::uint64_t max_body_reserve = 256 * 1024;
+
 constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
 
 std::string_view trim_ows(std::string_view s) noexcept {
@@ -434,7 +436,12 @@ bool response_parser::finish_headers() {
     if (content_length_invalid_) return reject(parse_error::bad_content_length);
     if (content_length_ > limits_.max_body_bytes) return reject(parse_error::body_too_large);
     remaining_ = content_length_;
-    if (store_body_) res_.body.reserve(static_cast<std::size_t>(content_length_));
+    // The announced length is the peer's word, not bytes seen: reserving all of it would let one
+    // header pin up to max_body_bytes per connection (kept across reset()) before any body byte
+    // arrives. Beyond the cap the string grows as the bytes come in.
+    if (store_body_) {
+      res_.body.reserve(static_cast<std::size_t>(std::min(content_length_, max_body_reserve)));
+    }
     state_ = remaining_ == 0 ? state::done : state::body_fixed;
     return true;
   }
