@@ -26,6 +26,11 @@ struct export_options {
 // One header line, then one line per metric in key order:
 //   session_action_name,total_count,max,mean,min,percentile_10.0,...,percentile_99.999
 //   <metric_key::row_label()>,<count>,<max>,<mean>,<min>,<percentiles...>
+// then, only for runs that have them, rows in the same columns:
+//   <row_label()> corrected       the metric measured from the intended start (key order)
+//    schedule_lag                 the generator's lateness against its schedule
+//    dropped_arrivals             count = arrivals dropped at the cap, values 0
+//    generator saturated: <why>   count = number of reasons, values 0
 // A label containing the separator, the delimiter, a quote or a line break is quoted CSV-style.
 std::string export_csv(const run_results& results, const export_options& options = {});
 
@@ -37,7 +42,13 @@ std::string export_csv(const run_results& results, const export_options& options
 //   {"action":"ws_recv","metrics":{...}}     (no target)
 //   {"action":"x","target":"...","metrics":{...}}  (a target that is not a URL)
 // with "session" first when the metric belongs to one session. "metrics" holds total_count, max,
-// mean, min, percentile_10.0 ... percentile_99.999 as numbers in the chosen unit.
+// mean, min, percentile_10.0 ... percentile_99.999 as numbers in the chosen unit; a metric with
+// figures from the intended start has them under "corrected_metrics" (same fields). Runs with
+// rate-driven work, dropped arrivals or a saturated generator end with one more object:
+//   {"action":"schedule_lag","generator":{"saturated":false,"saturation":[...],
+//    "arrivals_started":n,"arrivals_dropped":n,"max_worker_cpu":0.42,"loop_delay":{...}},
+//    "metrics":{...}}
+// whose "metrics" are the schedule lag's.
 std::string export_json(const run_results& results, const export_options& options = {});
 
 // export_csv() or export_json(), by options.format.
@@ -66,7 +77,11 @@ std::filesystem::path output_path_with_extension(const std::filesystem::path& pa
 //  - session errors by reason;
 //  - sessions started/completed/failed/aborted/timed out, and total requests, errors and overall
 //    requests per second.
-// Starts with a PARTIAL warning when results.partial. A duration_s <= 0 reports rates as 0.
+// With corrected figures, two more columns, "corr p50" and "corr p99": the metric measured from
+// the intended start ("-" for metrics without). Then lines on arrivals (started, dropped) and the
+// schedule lag when there are any.
+// Starts with a PARTIAL warning when results.partial, and with a GENERATOR SATURATED warning and
+// its reasons when the generator could not keep up. A duration_s <= 0 reports rates as 0.
 std::string summary_table(const run_results& results, double duration_s);
 
 }  // namespace chaperon

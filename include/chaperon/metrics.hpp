@@ -127,9 +127,58 @@ struct session_counts {
   bool operator==(const session_counts&) const = default;
 };
 
+// Arrivals of rate-driven load models (see load_test.hpp): each one either started work or was
+// dropped because the cap on active sessions was reached. Nothing is lost silently.
+struct arrival_counts {
+  std::uint64_t started = 0;
+  std::uint64_t dropped = 0;
+
+  void merge(const arrival_counts& other);
+  bool operator==(const arrival_counts&) const = default;
+};
+
+// When the generator's figures say it could not keep up.
+struct saturation_thresholds {
+  std::int64_t lag_us = 5000;  // schedule lag p99 / event-loop delay p99 above this
+  double cpu = 0.95;           // a worker thread on CPU for more than this share of a second
+};
+
+// How the load generator itself kept up. A generator that falls behind its schedule measures its
+// own delays, not the server's latency, so its results are flagged rather than trusted.
+struct generator_report {
+  // Actual minus intended start of every rate-driven start: open-model arrivals, cc_spread tasks,
+  // paced loop iterations. Empty when nothing was rate driven.
+  histogram schedule_lag;
+  // Lateness of a periodic probe timer on every worker's event loop: how long ready work waited
+  // for the thread.
+  histogram loop_delay;
+  // The highest share of wall time (0..1) any worker thread spent on CPU over a full second.
+  double max_worker_cpu = 0;
+  // Plain-language reasons why the generator counts as saturated; empty when it kept up.
+  std::vector<std::string> saturation;
+
+  bool saturated() const { return !saturation.empty(); }
+  // Histograms added, the CPU maximum kept, reasons united (in order, without duplicates).
+  void merge(const generator_report& other);
+  bool operator==(const generator_report&) const = default;
+};
+
+// Replaces report.saturation with the reasons its figures give under `limits`: schedule lag p99
+// or event-loop delay p99 above limits.lag_us, or a worker thread's CPU above limits.cpu.
+void assess_saturation(generator_report& report, const saturation_thresholds& limits = {});
+
 // The results of one run, or of several parts of it merged together.
+//
+// `metrics` holds what was measured: each action from its actual start. For rate-driven work
+// (open-model iterations, cc_spread tasks, paced loops) `corrected` holds the same metrics
+// measured from the intended start instead, i.e. plus how late the work started, so that a
+// generator held up by a slow server does not hide the wait (coordinated omission). Keys of
+// `corrected` are a subset of the keys of `metrics`.
 struct run_results {
   std::map<metric_key, histogram> metrics;
+  std::map<metric_key, histogram> corrected;
+  arrival_counts arrivals;
+  generator_report generator;
   std::map<std::string, std::uint64_t> session_errors;  // reason -> count
   session_counts sessions;
   std::int64_t start_unix_ms = 0;  // 0 = unknown; merging keeps the earliest known start
@@ -137,7 +186,7 @@ struct run_results {
   bool partial = false;            // merging keeps true if any part was partial
   std::string load_test;           // merging keeps the first non-empty name
 
-  // Exact: histograms, error counts and session counts are added.
+  // Exact: histograms, error counts, session and arrival counts are added.
   void merge(const run_results& other);
 
   // Responses to HTTP requests: the counts of non-error metrics whose action is an HTTP method

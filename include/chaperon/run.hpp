@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "chaperon/config.hpp"
@@ -36,10 +37,18 @@ struct run_options {
   // Called about once a second from the thread that called run_load_test.
   std::function<void(const progress_snapshot&)> on_progress;
   std::chrono::milliseconds progress_interval{1000};
+  // Replaces the load model of every entry (the CLI's --rate / --stages).
+  std::optional<load_model> model;
 };
 
 // Runs the load test to completion (or until `load_test_timeout`) and returns its merged results.
-// Throws for setup errors (no entries, bad config values); never for network failures.
+// Throws for setup errors (no entries, bad config values, more concurrent sessions than the
+// open-file limit allows); never for network failures.
+//
+// The results carry the generator's own figures (results.generator): schedule lag of rate-driven
+// starts, event-loop delay and worker CPU. When they show that the generator could not keep up
+// (config `saturation_lag`, default 5 ms, for lag and loop-delay p99; CPU above 95% of a second)
+// results.generator.saturation says why.
 run_results run_load_test(const load_test& test, const run_options& options = {});
 
 // The CLI. Returns the process exit status.

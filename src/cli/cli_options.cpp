@@ -28,6 +28,64 @@ void add_common_options(CLI::App& app, common_options& o) {
   app.add_flag("--no-progress", o.no_progress, "Do not print the live progress line");
 }
 
+void add_model_options(CLI::App& app, model_options& o, bool with_duration) {
+  app.add_option("--rate", o.rate,
+                 "Open model: start iterations at this rate (e.g. 2000/s, 120/m), for --duration; "
+                 "with --stages, the rate before the first stage");
+  if (with_duration)
+    app.add_option("--duration", o.duration, "How long --rate runs (e.g. 60s)");
+  app.add_option("--stages", o.stages,
+                 "Ramp: 30s:100,60s:100,30s:0 (concurrent sessions) or 10s:500/s,20s:2000/s "
+                 "(arrival rates)");
+  app.add_option("--max-active", o.max_active,
+                 "Open model: cap on active sessions; arrivals beyond it are dropped and counted "
+                 "(default: 2 s of arrivals at the peak rate, 100..10000)");
+}
+
+std::optional<load_model> make_load_model(const model_options& o) {
+  auto invalid = [](const char* flag, const std::string& value, const std::string& why) {
+    return CLI::ValidationError(flag, "'" + value + "' " + why);
+  };
+  std::optional<double> rate;
+  if (!o.rate.empty()) {
+    rate = parse_rate(o.rate);
+    if (!rate) throw invalid("--rate", o.rate, "is not a rate (e.g. 2000/s, 120/m)");
+  }
+  std::optional<parsed_stages> stages;
+  if (!o.stages.empty()) {
+    try {
+      stages = parse_stages(o.stages);
+    } catch (const std::invalid_argument& e) {
+      throw invalid("--stages", o.stages, e.what());
+    }
+  }
+  bool open = rate || (stages && stages->rates);
+  if (o.max_active > 0 && !open)
+    throw CLI::ValidationError("--max-active", "applies only with --rate or rate stages");
+  try {
+    if (stages && !stages->rates) {
+      if (rate)
+        throw invalid("--stages", o.stages, "with --rate, every target must be a rate (500/s)");
+      if (!o.duration.empty())
+        throw CLI::ValidationError("--duration", "session stages set their own duration");
+      return load_model::ramping_sessions(stages->stages);
+    }
+    if (stages) return load_model::ramping_rate(stages->stages, rate.value_or(0), o.max_active);
+    if (!rate) {
+      if (!o.duration.empty())
+        throw CLI::ValidationError("--duration", "applies only with --rate");
+      return std::nullopt;
+    }
+    auto duration = parse_duration_text(o.duration);
+    if (o.duration.empty()) throw CLI::ValidationError("--rate", "needs --duration (e.g. 60s)");
+    if (!duration || duration->count() <= 0)
+      throw invalid("--duration", o.duration, "is not a duration > 0 (e.g. 60s)");
+    return load_model::constant_rate(*rate, *duration, o.max_active);
+  } catch (const std::invalid_argument& e) {
+    throw CLI::ValidationError(stages ? "--stages" : "--rate", e.what());
+  }
+}
+
 namespace {
 
 json read_config_file(const std::string& path) {
@@ -77,6 +135,7 @@ run_options make_run_options(const common_options& o) {
   r.per_session = o.per_session;
   r.print_results = o.print_results;
   r.level = parse_level(o.log_level);
+  r.model = make_load_model(o.model);
   return r;
 }
 

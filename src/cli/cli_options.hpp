@@ -1,6 +1,7 @@
 #pragma once
 // Options shared by `chaperon run` and `chaperon quick`.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,16 @@
 
 namespace chaperon::cli {
 
+// --rate, --duration, --stages, --max-active: a load model that replaces every entry's.
+struct model_options {
+  std::string rate;      // "2000/s"
+  std::string duration;  // with --rate (quick: its own --duration)
+  std::string stages;    // "30s:100,60s:100,30s:0" or "10s:500/s,..."
+  std::size_t max_active = 0;
+};
+
 struct common_options {
+  model_options model;
   std::size_t threads = 0;
   std::vector<std::string> config_assignments;
   std::string config_file;
@@ -28,6 +38,12 @@ struct common_options {
 };
 
 void add_common_options(CLI::App& app, common_options& o);
+// --rate, --stages, --max-active, and --duration when `with_duration` (quick has its own).
+void add_model_options(CLI::App& app, model_options& o, bool with_duration);
+
+// The model the flags ask for, nullopt when none; throws CLI::ValidationError naming the flag and
+// the bad value.
+std::optional<load_model> make_load_model(const model_options& o);
 
 // Builds run options (config file + assignments, filter, log level); throws CLI::ValidationError
 // naming the bad option.

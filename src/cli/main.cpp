@@ -21,19 +21,21 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Run a registered load test");
   run->add_option("load_test", test_name, "Name of the load test (see `list`)")->required();
   cli::add_common_options(*run, run_opts);
+  cli::add_model_options(*run, run_opts.model, true);
 
   cli::common_options quick_opts;
   quick_opts.tag = "quick";
   cli::quick_options quick;
   auto* q = app.add_subcommand("quick", "Loop requests on one URL from many sessions");
   q->add_option("url", quick.url, "Absolute http(s) URL")->required();
-  q->add_option("-s,--sessions", quick.sessions, "Concurrent sessions")
+  q->add_option("-s,--sessions", quick.sessions, "Concurrent sessions (without --rate/--stages)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
   q->add_option("-d,--duration", quick.duration, "How long each session loops (e.g. 10s, 500ms)");
   q->add_option("-m,--method", quick.method, "HTTP method");
   q->add_option("-H,--header", quick.headers, "Request header 'Name: value', repeatable");
   q->add_flag("-k,--insecure", quick.insecure, "Do not verify TLS certificates");
   cli::add_common_options(*q, quick_opts);
+  cli::add_model_options(*q, quick_opts.model, false);
 
   try {
     app.parse(argc, argv);
@@ -42,6 +44,15 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (run->parsed()) return cli::execute(find_load_test(test_name), run_opts);
+    // quick's --duration is also the duration of --rate.
+    if (!quick_opts.model.rate.empty() && quick_opts.model.stages.empty())
+      quick_opts.model.duration = quick.duration;
+    if (auto model = cli::make_load_model(quick_opts.model)) {
+      if (model->kind == load_kind::arrival_rate) quick.single = true;
+      // Sessions loop until the ramp stops them.
+      if (model->kind == load_kind::ramping_sessions)
+        quick.duration = std::to_string(model->duration().count()) + "us";
+    }
     return cli::execute(cli::make_quick_load_test(quick), quick_opts);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);

@@ -31,6 +31,10 @@ class quick_scenario final : public scenario {
       headers.emplace_back(h[0].get<std::string>(), h[1].get<std::string>());
     }
     const auto options = http_options{}.headers(std::move(headers));
+    if (s.config_as<bool>("quick.single", false)) {
+      co_await s.request(method, url, options);
+      co_return;
+    }
     const auto end = session::clock::now() + duration;
     while (session::clock::now() < end) co_await s.request(method, url, options);
   }
@@ -63,7 +67,8 @@ load_test make_quick_load_test(const quick_options& q) {
                   {{"url", q.url},
                    {"method", static_cast<int>(*method)},
                    {"duration", q.duration},
-                   {"headers", headers}}},
+                   {"headers", headers},
+                   {"single", q.single}}},
                  {"insecure", q.insecure}};
   load_test test("Quick");
   test.default_config(std::move(config))

@@ -13,10 +13,14 @@ struct quick_options {
   std::string method = "GET";
   std::vector<std::string> headers;  // "Name: value"
   bool insecure = false;
+  // One request per run (the open model starts each iteration at its own time) instead of a
+  // loop for the duration.
+  bool single = false;
 };
 
-// The load test behind `chaperon quick`: each session loops a request on the URL for the duration,
-// through the same public session API as any user scenario.
+// The load test behind `chaperon quick`: each session loops a request on the URL for the duration
+// (or makes one request when `single`), through the same public session API as any user
+// scenario.
 load_test make_quick_load_test(const quick_options& q);
 
 }  // namespace chaperon::cli

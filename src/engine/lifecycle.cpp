@@ -7,9 +7,7 @@
 
 namespace chaperon::detail {
 
-namespace {
-
-std::string describe(const std::exception_ptr& e) {
+std::string describe_failure(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
   } catch (const required_config_missing& ex) {
@@ -22,6 +20,8 @@ std::string describe(const std::exception_ptr& e) {
   }
 }
 
+namespace {
+
 // Config `delay` (a fixed duration) or `random_delay` (uniform up to the value), as the original.
 task<void> initial_delay(session& s) {
   if (s.has_config("delay")) co_await s.delay(s.config_duration("delay"));
@@ -30,6 +30,8 @@ task<void> initial_delay(session& s) {
     co_await s.delay(std::chrono::microseconds{s.random(1000, std::max<std::int64_t>(1000, max.count()))});
   }
 }
+
+}  // namespace
 
 // Tasks the scenario started but did not await are awaited (with the usual timeout) after run.
 task<void> await_leftovers(session& s) {
@@ -40,8 +42,6 @@ task<void> await_leftovers(session& s) {
     co_await s.await_all((*it)->name);
   }
 }
-
-}  // namespace
 
 task<void> run_lifecycle(session& s, const load_test_entry& entry) {
   auto& state = s.state();
@@ -70,7 +70,7 @@ task<void> run_lifecycle(session& s, const load_test_entry& entry) {
       if (!error) error = std::current_exception();
     }
     if (error) {
-      state.failure = describe(error);
+      state.failure = describe_failure(error);
       break;
     }
   }

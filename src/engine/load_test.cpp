@@ -25,17 +25,18 @@ load_test& load_test::scenario(scenario_ref s, json config) {
 }
 
 load_test& load_test::scenario(std::size_t count, scenario_ref s, json config) {
-  return entry(load_test_entry{count, {std::move(s)}, {}, std::move(config)});
+  return entry(load_test_entry{count, {std::move(s)}, {}, std::move(config), {}});
 }
 
 load_test& load_test::scenario(std::size_t count, scenario_ref s, std::string session_name,
                                json config) {
-  return entry(load_test_entry{count, {std::move(s)}, std::move(session_name), std::move(config)});
+  return entry(
+      load_test_entry{count, {std::move(s)}, std::move(session_name), std::move(config), {}});
 }
 
 load_test& load_test::sequence(std::size_t count, std::vector<scenario_ref> scenarios,
                                json config) {
-  return entry(load_test_entry{count, std::move(scenarios), {}, std::move(config)});
+  return entry(load_test_entry{count, std::move(scenarios), {}, std::move(config), {}});
 }
 
 load_test& load_test::entry(load_test_entry e) {
@@ -53,9 +54,24 @@ load_test& load_test::entry(load_test_entry e) {
   return *this;
 }
 
+load_test& load_test::with_model(load_model model) {
+  if (entries_.empty()) {
+    throw std::logic_error("load test " + name_ + ": with_model() needs an entry before it");
+  }
+  model.validate();
+  entries_.back().model = std::move(model);
+  return *this;
+}
+
 std::size_t load_test::session_count() const noexcept {
   std::size_t n = 0;
-  for (const auto& e : entries_) n += e.count;
+  for (const auto& e : entries_) {
+    switch (e.model.kind) {
+      case load_kind::at_once: n += e.count; break;
+      case load_kind::ramping_sessions: n += static_cast<std::size_t>(e.model.peak()); break;
+      case load_kind::arrival_rate: n += e.model.effective_max_active(); break;
+    }
+  }
   return n;
 }
 

@@ -1,10 +1,13 @@
 // Flow helpers of a session: loops, repeats, traced calls, spreads, retries, nested scenarios and
 // custom actions.
+#include <cmath>
 #include <exception>
+#include <stdexcept>
 
 #include "chaperon/action.hpp"
 #include "chaperon/scenario.hpp"
 #include "chaperon/session.hpp"
+#include "engine/intended_time.hpp"
 #include "engine/session_state.hpp"
 #include "engine/worker.hpp"
 
@@ -29,8 +32,8 @@ task<void> session::call_traced(std::string name, task_fn fn) {
   throw_if_stopped();
   auto start = clock::now();
   co_await fn(*this);
-  state_->owner.recorder().record(
-      metric_key{state_->metric_session(), "call", state_->scenario + "." + name, {}},
+  detail::record_latency(
+      *state_, metric_key{state_->metric_session(), "call", state_->scenario + "." + name, {}},
       since(start).count());
 }
 
@@ -50,6 +53,30 @@ task<void> session::loop(std::string name, microseconds duration, task_fn fn) {
   while (clock::now() < end) co_await call_traced(name, fn);
 }
 
+task<void> session::loop(std::string name, microseconds duration, pacing pace, task_fn fn) {
+  throw_if_stopped();
+  const double rate = pace.per_second();
+  if (!std::isfinite(rate) || rate <= 0) {
+    throw std::invalid_argument("loop " + name + ": pacing must be a positive number per second");
+  }
+  auto& st = *state_;
+  const auto start = clock::now();
+  const double span = std::chrono::duration<double>(duration).count();
+  for (std::uint64_t k = 0;; ++k) {
+    // From the start, not from the last iteration: lateness never shifts the schedule.
+    const double offset = static_cast<double>(k) / rate;
+    if (offset >= span) break;
+    const auto due =
+        start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(offset));
+    auto wait = std::chrono::duration_cast<microseconds>(due - clock::now());
+    if (wait.count() > 0) co_await delay(wait);
+    auto late = std::max(clock::duration::zero(), clock::now() - due);
+    st.owner.record_schedule_lag(late);
+    detail::lag_scope scope(st, std::chrono::duration_cast<microseconds>(late));
+    co_await call_traced(name, fn);
+  }
+}
+
 task<void> session::cc_spread(std::string name, std::size_t rate, microseconds interval,
                               task_fn fn) {
   throw_if_stopped();
@@ -61,6 +88,10 @@ task<void> session::cc_spread(std::string name, std::size_t rate, microseconds i
     auto due = start + interval * static_cast<std::int64_t>(i) / static_cast<std::int64_t>(rate);
     auto wait = std::chrono::duration_cast<microseconds>(due - clock::now());
     if (wait.count() > 0) co_await delay(wait);
+    // The task inherits this session's lag plus its own lateness.
+    auto late = std::max(clock::duration::zero(), clock::now() - due);
+    state_->owner.record_schedule_lag(late);
+    detail::lag_scope scope(*state_, std::chrono::duration_cast<microseconds>(late));
     spawn_task(name, fn);
   }
 }
@@ -115,8 +146,8 @@ task<void> session::run_scenario(const scenario_ref& ref, json config, bool merg
   st.config = std::move(saved_config);
   st.invalidate_settings();
   st.scenario = std::move(saved_scenario);
-  st.owner.recorder().record(metric_key{st.metric_session(), "run_scenario", ref.name, {}},
-                             since(start).count());
+  detail::record_latency(st, metric_key{st.metric_session(), "run_scenario", ref.name, {}},
+                         since(start).count());
   if (failure) std::rethrow_exception(failure);
 }
 
@@ -142,7 +173,7 @@ task<action_result> session::run_action(action& a) {
     record_error(name, {}, "exception", elapsed);
     std::rethrow_exception(failure);
   }
-  st.owner.recorder().record(metric_key{st.metric_session(), name, {}, {}}, elapsed.count());
+  detail::record_latency(st, metric_key{st.metric_session(), name, {}, {}}, elapsed.count());
   if (!r.ok) record_error(name, {}, r.error.empty() ? "failed" : r.error, elapsed);
   throw_if_stopped();
   co_return r;

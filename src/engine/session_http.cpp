@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "chaperon/session.hpp"
+#include "engine/intended_time.hpp"
 #include "engine/session_state.hpp"
 #include "engine/worker.hpp"
 #include "net/ascii.hpp"
@@ -120,7 +121,7 @@ void record(session_state& st, http_method method, const std::string& metric_url
   auto& counters = st.owner.counters();
   auto us = r.duration.count();
   live_counters::add(counters.requests);
-  if (r.status > 0) rec.record(ok_metric(st, method, metric_url), us);
+  if (r.status > 0) record_latency(st, ok_metric(st, method, metric_url), us);
   std::string error;
   if (r.error) {
     error = r.error_kind;
@@ -129,9 +130,10 @@ void record(session_state& st, http_method method, const std::string& metric_url
   }
   if (!error.empty()) {
     live_counters::add(counters.errors);
-    rec.record(metric_key{st.metric_session(), std::string(method_name(method)), metric_url,
-                          std::move(error)},
-               us);
+    record_latency(st,
+                   rec.intern(metric_key{st.metric_session(), std::string(method_name(method)),
+                                         metric_url, std::move(error)}),
+                   us);
   }
 }
 

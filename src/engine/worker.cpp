@@ -1,5 +1,8 @@
 #include "engine/worker.hpp"
 
+#include <sys/prctl.h>
+#include <time.h>
+
 #include <cstdio>
 #include <optional>
 
@@ -9,6 +12,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 
+#include "engine/arrivals.hpp"
+#include "engine/intended_time.hpp"
 #include "engine/lifecycle.hpp"
 #include "engine/session_state.hpp"
 #include "net/io_services.hpp"
@@ -26,6 +31,13 @@ struct worker::io_parts {
   bool stopping = false;
   std::string stop_reason;
   std::size_t failures_printed = 0;
+  // The event-loop probe: a timer whose lateness is the time ready work waits for the thread,
+  // and once a second the thread's CPU time against the wall clock.
+  asio::steady_timer probe{io};
+  std::chrono::steady_clock::time_point probe_due;
+  std::chrono::steady_clock::time_point window_start;
+  std::int64_t window_cpu_ns = 0;
+  bool finished = false;
 };
 
 namespace {
@@ -50,7 +62,16 @@ std::string make_uuid(std::mt19937_64& rng) {
                      a & 0xffff, b >> 48, b & 0xffffffffffffULL);
 }
 
-detached drive_session(worker& w, session_plan plan) {
+constexpr auto probe_period = std::chrono::milliseconds(10);
+constexpr auto cpu_window = std::chrono::seconds(1);
+
+std::int64_t thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+detached drive_session(worker& w, session_plan plan, session_observer* observer) {
   std::string id = make_uuid(w.rng());
   const auto& entry = *plan.entry;
   std::string name =
@@ -59,6 +80,7 @@ detached drive_session(worker& w, session_plan plan) {
   session_state& state = *owned;
   session s(std::move(owned));
   w.attach(state, true);
+  if (observer) observer->session_started(state);
 
   asio::steady_timer timeout(w.io());
   if (const json* t = find_path(*plan.config, config_path{"scenario_timeout"}); t && !t->is_null()) {
@@ -75,6 +97,7 @@ detached drive_session(worker& w, session_plan plan) {
   co_await join_tasks(s);
   timeout.cancel();
   w.record_session_end(state);
+  if (observer) observer->session_ended(state);
   w.detach(state);
 }
 
@@ -96,10 +119,10 @@ detached drive_child(worker& w, std::shared_ptr<child_task> t,
   co_await join_tasks(s);
   auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
-  auto& rec = w.recorder();
-  rec.record(metric_key{state.metric_session(), t->name, {}, {}}, elapsed.count());
+  record_latency(state, metric_key{state.metric_session(), t->name, {}, {}}, elapsed.count());
   if (!state.failure.empty()) {
-    rec.record(metric_key{state.metric_session(), t->name, {}, "exception"}, elapsed.count());
+    record_latency(state, metric_key{state.metric_session(), t->name, {}, "exception"},
+                   elapsed.count());
     w.record_task_failure(state);
   }
   t->done = true;
@@ -122,14 +145,73 @@ worker::~worker() = default;
 asio::io_context& worker::io() noexcept { return io_->io; }
 net::io_services& worker::net() noexcept { return io_->net; }
 
-void worker::run(std::vector<session_plan> plans) {
-  remaining_ = plans.size();
+void worker::run(std::vector<session_plan> plans, std::vector<model_plan> models) {
+  // Timers fire within the default 50 us slack otherwise: too coarse for arrival schedules.
+  prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  // Each driver holds the worker until its schedule is over.
+  remaining_ = plans.size() + models.size();
   if (remaining_ == 0) return;
   io_->guard.emplace(io_->io.get_executor());
   for (auto& plan : plans) {
-    asio::post(io_->io, [this, plan] { drive_session(*this, plan); });
+    asio::post(io_->io, [this, plan] { drive_session(*this, plan, nullptr); });
   }
+  for (auto& m : models) drivers_.push_back(make_driver(*this, std::move(m)));
+  for (auto& d : drivers_) asio::post(io_->io, [d = d.get()] { d->start(); });
+  start_probe();
   io_->io.run();
+}
+
+void worker::start_session(const session_plan& plan, session_observer* observer) {
+  ++remaining_;
+  asio::post(io_->io, [this, plan, observer] { drive_session(*this, plan, observer); });
+}
+
+void worker::release() {
+  if (--remaining_ > 0) return;
+  io_->finished = true;
+  io_->probe.cancel();
+  io_->net.shutdown();
+  io_->guard.reset();
+}
+
+std::string worker::new_session_id() { return make_uuid(rng_); }
+
+void worker::record_schedule_lag(std::chrono::steady_clock::duration lag) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(lag).count();
+  results_.generator.schedule_lag.record(std::max<std::int64_t>(0, us));
+}
+
+void worker::start_probe() {
+  auto now = std::chrono::steady_clock::now();
+  io_->window_start = now;
+  io_->window_cpu_ns = thread_cpu_ns();
+  io_->probe_due = now + probe_period;
+  io_->probe.expires_at(io_->probe_due);
+  io_->probe.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) on_probe();
+  });
+}
+
+void worker::on_probe() {
+  if (io_->finished) return;
+  auto now = std::chrono::steady_clock::now();
+  auto late = std::chrono::duration_cast<std::chrono::microseconds>(now - io_->probe_due);
+  results_.generator.loop_delay.record(std::max<std::int64_t>(0, late.count()));
+  if (now - io_->window_start >= cpu_window) {
+    auto cpu = thread_cpu_ns();
+    double wall = std::chrono::duration<double, std::nano>(now - io_->window_start).count();
+    double share = static_cast<double>(cpu - io_->window_cpu_ns) / wall;
+    results_.generator.max_worker_cpu = std::max(results_.generator.max_worker_cpu, share);
+    io_->window_start = now;
+    io_->window_cpu_ns = cpu;
+  }
+  // The next probe is due a period after this one ran: a late probe measures one delay, not a
+  // backlog of them.
+  io_->probe_due = now + probe_period;
+  io_->probe.expires_at(io_->probe_due);
+  io_->probe.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) on_probe();
+  });
 }
 
 void worker::post(std::function<void()> fn) { asio::post(io_->io, std::move(fn)); }
@@ -145,6 +227,8 @@ void worker::stop_all(const std::string& reason) {
   // session ends during this walk; the copy keeps the walk independent of the list anyway.
   auto active = active_;
   for (auto* s : active) s->request_stop(stop_kind::cancelled, reason);
+  // Drivers resume their idle sessions when they stop, which may end sessions: not in this walk.
+  for (auto& d : drivers_) asio::post(io_->io, [d = d.get()] { d->stop(); });
 }
 
 void worker::attach(session_state& s, bool counted) {
@@ -166,10 +250,7 @@ void worker::detach(session_state& s) {
     live_counters::add(counters_.sessions_active, -1);
     live_counters::add(counters_.sessions_done);
   }
-  if (--remaining_ == 0) {
-    io_->net.shutdown();
-    io_->guard.reset();
-  }
+  release();
 }
 
 void worker::record_session_end(const session_state& s) {
@@ -180,6 +261,10 @@ void worker::record_session_end(const session_state& s) {
     if (io_->failures_printed++ < 5) {
       std::fprintf(stderr, "chaperon: session %s failed: %s\n", s.name.c_str(), s.failure.c_str());
     }
+    return;
+  }
+  if (s.ramp_down && s.stop == stop_kind::cancelled && s.stop_reason == ramp_down_reason) {
+    counts.completed++;
     return;
   }
   switch (s.stop) {
@@ -270,6 +355,8 @@ std::shared_ptr<child_task> worker::spawn_child(session_state& parent, std::stri
   child->scenario = parent.scenario;
   child->heartbeat_period = parent.heartbeat_period;
   child->heartbeat = parent.heartbeat;
+  child->schedule_lag = parent.schedule_lag;
+  child->rate_driven = parent.rate_driven;
   t->state = child.get();
   ++remaining_;
   if (parent.stop != stop_kind::none) child->request_stop(parent.stop, parent.stop_reason);

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <string_view>
 #include <vector>
 
 #include "chaperon/load_test.hpp"
@@ -29,6 +30,9 @@ namespace chaperon::detail {
 class session_state;
 struct wait_slot;
 struct child_task;
+
+// The stop reason of sessions stopped because a ramp lowered its target.
+inline constexpr std::string_view ramp_down_reason = "ramp down";
 
 // Written only by the owning worker thread; read by the runner for the progress line.
 struct alignas(64) live_counters {
@@ -57,6 +61,36 @@ struct session_plan {
   std::shared_ptr<const json> config;  // merged config, shared by the sessions of one entry
 };
 
+// This worker's part of an entry run under a ramping or rate model. Every worker gets the same
+// model and start time and takes its share: share_index of share_count.
+struct model_plan {
+  const load_test_entry* entry = nullptr;
+  std::shared_ptr<const json> config;
+  load_model model;
+  std::size_t share_index = 0;
+  std::size_t share_count = 1;
+  std::chrono::steady_clock::time_point t0;  // when the model's schedule starts, on all workers
+};
+
+// Hears about the sessions it had the worker start (worker thread only).
+class session_observer {
+ public:
+  virtual void session_started(session_state& s) = 0;
+  virtual void session_ended(session_state& s) = 0;
+
+ protected:
+  ~session_observer() = default;
+};
+
+// A load model running on one worker (engine/arrivals.hpp).
+class load_driver {
+ public:
+  virtual ~load_driver() = default;
+  virtual void start() = 0;
+  // The load test is being stopped: start nothing more.
+  virtual void stop() = 0;
+};
+
 class worker {
  public:
   worker(std::size_t index, worker_settings settings, std::uint64_t seed);
@@ -72,8 +106,8 @@ class worker {
   std::mt19937_64& rng() noexcept { return rng_; }
   live_counters& counters() noexcept { return counters_; }
 
-  // Runs the plans on the calling thread until every session has finished.
-  void run(std::vector<session_plan> plans);
+  // Runs the plans and models on the calling thread until every session has finished.
+  void run(std::vector<session_plan> plans, std::vector<model_plan> models = {});
   // Runs fn later on this worker's thread (from this thread or any other).
   void post(std::function<void()> fn);
   // Thread-safe: asks the worker to stop all its sessions (load test timeout, abort).
@@ -85,6 +119,18 @@ class worker {
   void record_session_end(const session_state& s);
   void record_task_failure(const session_state& s);
   run_results take_results();
+
+  // Load models (worker thread only).
+  // Starts a session that runs its entry's lifecycle once (on the next turn of the event loop);
+  // `observer` (may be null) hears when it has started and ended.
+  void start_session(const session_plan& plan, session_observer* observer);
+  // A driver that may still start work keeps the worker running until it releases.
+  void hold() noexcept { ++remaining_; }
+  void release();
+  std::string new_session_id();
+  void record_schedule_lag(std::chrono::steady_clock::duration lag);
+  arrival_counts& arrivals() noexcept { return results_.arrivals; }
+  void count_session_error(const std::string& reason) { results_.session_errors[reason]++; }
 
   // Suspends `h` for `d`, then resumes it on this worker. Cancellable via the session's stop.
   void sleep(session_state& s, std::chrono::microseconds d, std::coroutine_handle<> h);
@@ -99,6 +145,8 @@ class worker {
 
  private:
   void stop_all(const std::string& reason);
+  void start_probe();
+  void on_probe();
 
   std::size_t index_;
   worker_settings settings_;
@@ -107,6 +155,7 @@ class worker {
   live_counters counters_;
   struct io_parts;
   std::unique_ptr<io_parts> io_;
+  std::vector<std::unique_ptr<load_driver>> drivers_;
   std::vector<session_state*> active_;
   std::size_t remaining_ = 0;
   run_results results_;

@@ -38,14 +38,14 @@ void append_header(std::string& out, const export_options& options) {
   out += options.delimiter;
 }
 
-void append_row(std::string& out, const metric_key& key, const histogram& h,
+void append_row(std::string& out, const std::string& label, const histogram& h,
                 const export_options& options) {
   const auto c = detail::columns_of(h);
   const auto value = [&](std::int64_t us) {
     out += options.separator;
     out += detail::format_duration(us, options.unit);
   };
-  out += quoted(key.row_label(), options);
+  out += quoted(label, options);
   out += options.separator;
   out += std::to_string(c.count);
   value(c.max);
@@ -60,7 +60,23 @@ void append_row(std::string& out, const metric_key& key, const histogram& h,
 std::string export_csv(const run_results& results, const export_options& options) {
   std::string out;
   append_header(out, options);
-  for (const auto& [key, h] : results.metrics) append_row(out, key, h, options);
+  for (const auto& [key, h] : results.metrics) append_row(out, key.row_label(), h, options);
+  for (const auto& [key, h] : results.corrected)
+    append_row(out, key.row_label() + " corrected", h, options);
+  const auto& gen = results.generator;
+  if (!gen.schedule_lag.empty()) append_row(out, " schedule_lag", gen.schedule_lag, options);
+  // Counts without latencies: the count column carries the number, the values are 0.
+  const auto count_row = [&](const std::string& label, std::uint64_t count) {
+    histogram h;
+    h.record(0, count);
+    append_row(out, label, h, options);
+  };
+  if (results.arrivals.dropped > 0) count_row(" dropped_arrivals", results.arrivals.dropped);
+  if (gen.saturated()) {
+    std::string why;
+    for (const auto& reason : gen.saturation) why += (why.empty() ? "" : "; ") + reason;
+    count_row(" generator saturated: " + why, gen.saturation.size());
+  }
   return out;
 }
 

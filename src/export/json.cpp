@@ -56,6 +56,22 @@ ordered_json metrics_json(const histogram& h, time_unit unit) {
   return m;
 }
 
+ordered_json generator_json(const run_results& results, time_unit unit) {
+  const auto& gen = results.generator;
+  ordered_json g = ordered_json::object();
+  g["saturated"] = gen.saturated();
+  g["saturation"] = gen.saturation;
+  g["arrivals_started"] = results.arrivals.started;
+  g["arrivals_dropped"] = results.arrivals.dropped;
+  g["max_worker_cpu"] = gen.max_worker_cpu;
+  g["loop_delay"] = metrics_json(gen.loop_delay, unit);
+  ordered_json entry = ordered_json::object();
+  entry["action"] = "schedule_lag";
+  entry["generator"] = std::move(g);
+  entry["metrics"] = metrics_json(gen.schedule_lag, unit);
+  return entry;
+}
+
 }  // namespace
 
 std::string export_json(const run_results& results, const export_options& options) {
@@ -67,8 +83,13 @@ std::string export_json(const run_results& results, const export_options& option
     entry["action"] = key.action;
     add_target(entry, key);
     entry["metrics"] = metrics_json(h, options.unit);
+    if (auto c = results.corrected.find(key); c != results.corrected.end())
+      entry["corrected_metrics"] = metrics_json(c->second, options.unit);
     out.push_back(std::move(entry));
   }
+  const auto& gen = results.generator;
+  if (!gen.schedule_lag.empty() || results.arrivals.dropped > 0 || gen.saturated())
+    out.push_back(generator_json(results, options.unit));
   return out.dump() + "\n";
 }
 

@@ -41,6 +41,8 @@ std::string label_of(const metric_key& key) {
   return key.session.empty() ? key.name() : key.session + " " + key.name();
 }
 
+std::string ms(std::int64_t us) { return detail::format_duration(us, time_unit::ms); }
+
 std::string rate(double count, double duration_s) {
   return fmt::format("{:.2f}", duration_s > 0 ? count / duration_s : 0.0);
 }
@@ -55,16 +57,24 @@ std::vector<table_row> metric_rows(const run_results& results, double duration_s
   }
 
   std::vector<table_row> rows;
+  const bool with_corrected = !results.corrected.empty();
   for (const auto& [key, h] : results.metrics) {
     if (key.is_error()) continue;
     const auto c = detail::columns_of(h);
     const auto errors = errors_by_metric.find(key);
-    const auto ms = [](std::int64_t us) { return detail::format_duration(us, time_unit::ms); };
     rows.push_back({label_of(key), std::to_string(c.count),
                     std::to_string(errors == errors_by_metric.end() ? 0 : errors->second),
                     rate(static_cast<double>(c.count), duration_s), ms(c.min), ms(c.mean),
                     ms(h.value_at_percentile(50)), ms(h.value_at_percentile(90)),
                     ms(h.value_at_percentile(99)), ms(c.max)});
+    if (!with_corrected) continue;
+    const auto corrected = results.corrected.find(key);
+    if (corrected == results.corrected.end()) {
+      rows.back().insert(rows.back().end(), {"-", "-"});
+    } else {
+      rows.back().push_back(ms(corrected->second.value_at_percentile(50)));
+      rows.back().push_back(ms(corrected->second.value_at_percentile(99)));
+    }
   }
   return rows;
 }
@@ -81,13 +91,20 @@ std::vector<table_row> error_rows(const run_results& results) {
 std::string summary_table(const run_results& results, double duration_s) {
   std::string out;
   if (results.partial) out += "PARTIAL RESULTS: the run did not complete\n";
+  const auto& gen = results.generator;
+  if (gen.saturated()) {
+    out += "GENERATOR SATURATED: the load generator could not keep up, so the latencies below "
+           "include its own delays and do not describe the server alone:\n";
+    for (const auto& reason : gen.saturation) out += "  - " + reason + "\n";
+  }
 
   const auto metrics = metric_rows(results, duration_s);
-  if (!metrics.empty())
-    append_table(out,
-                 {"metric (times in ms)", "count", "errors", "rps", "min", "mean", "p50", "p90",
-                  "p99", "max"},
-                 metrics);
+  table_row header{"metric (times in ms)", "count", "errors", "rps", "min", "mean", "p50", "p90",
+                   "p99", "max"};
+  if (!results.corrected.empty()) header.insert(header.end(), {"corr p50", "corr p99"});
+  if (!metrics.empty()) append_table(out, header, metrics);
+  if (!results.corrected.empty())
+    out += "corr: measured from the intended start time, so waiting for a late start counts\n";
 
   const auto errors = error_rows(results);
   if (!errors.empty()) {
@@ -110,6 +127,17 @@ std::string summary_table(const run_results& results, double duration_s) {
                      s.started, s.completed, s.failed, s.aborted, s.timed_out);
   out += fmt::format("requests: {}, errors: {}, rps: {}\n", requests, results.error_count(),
                      rate(static_cast<double>(requests), duration_s));
+  const auto& a = results.arrivals;
+  if (a.started + a.dropped > 0) {
+    out += fmt::format("arrivals: {} started, {} dropped (max active sessions reached), "
+                       "{}/s started\n",
+                       a.started, a.dropped, rate(static_cast<double>(a.started), duration_s));
+  }
+  if (!gen.schedule_lag.empty()) {
+    out += fmt::format("schedule lag: p50 {} ms, p99 {} ms, max {} ms\n",
+                       ms(gen.schedule_lag.value_at_percentile(50)),
+                       ms(gen.schedule_lag.value_at_percentile(99)), ms(gen.schedule_lag.max()));
+  }
   return out;
 }
 

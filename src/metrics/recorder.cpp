@@ -28,11 +28,19 @@ void metrics_recorder::drain_into(run_results& out) {
     out.metrics[keys_[id]].merge(h);
     h.reset();
   }
+  for (std::size_t id = 0; id < corrected_.size(); ++id) {
+    auto& h = corrected_[id];
+    if (h.empty()) continue;
+    out.corrected[keys_[id]].merge(h);
+    h.reset();
+  }
 }
 
 void metrics_recorder::merge_into(run_results& out) const {
   for (std::size_t id = 0; id < histograms_.size(); ++id)
     if (!histograms_[id].empty()) out.metrics[keys_[id]].merge(histograms_[id]);
+  for (std::size_t id = 0; id < corrected_.size(); ++id)
+    if (!corrected_[id].empty()) out.corrected[keys_[id]].merge(corrected_[id]);
 }
 
 }  // namespace chaperon::detail

@@ -31,6 +31,16 @@ class metrics_recorder {
     histograms_[id].record(value_us);
   }
   void record(const metric_key& key, std::int64_t value_us) { record(intern(key), value_us); }
+  // Records `value_us` as measured and `corrected_us` (measured from the intended start) into
+  // the corrected set under the same id.
+  void record_corrected(metric_id id, std::int64_t value_us, std::int64_t corrected_us) {
+    if (id == no_metric) return;
+    assert(id < histograms_.size());
+    histograms_[id].record(value_us);
+    if (id >= corrected_.size()) [[unlikely]]
+      corrected_.resize(histograms_.size());
+    corrected_[id].record(corrected_us);
+  }
 
   // Merges everything recorded so far into `out` and starts over empty. Ids stay valid.
   void drain_into(run_results& out);
@@ -47,6 +57,7 @@ class metrics_recorder {
   std::map<metric_key, metric_id> ids_;  // rejected keys map to no_metric
   std::vector<metric_key> keys_;         // by id
   std::vector<histogram> histograms_;    // by id
+  std::vector<histogram> corrected_;     // by id; only as long as the highest corrected id
 };
 
 }  // namespace chaperon::detail

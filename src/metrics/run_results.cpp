@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <utility>
 
+#include <fmt/format.h>
+
 namespace chaperon {
 namespace {
 
@@ -72,7 +74,86 @@ bool read_session_errors(const nlohmann::json& j, std::map<std::string, std::uin
   return true;
 }
 
+nlohmann::json metrics_to_json(const std::map<metric_key, histogram>& metrics) {
+  auto out = nlohmann::json::array();
+  for (const auto& [key, h] : metrics) {
+    auto entry = key_to_json(key);
+    entry["histogram"] = h.to_json();
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+bool read_arrivals(const nlohmann::json& j, arrival_counts& out) {
+  if (!j.is_object()) return false;
+  return read_field(j, "started", out.started) && read_field(j, "dropped", out.dropped);
+}
+
+bool read_histogram(const nlohmann::json& j, const char* field, histogram& out) {
+  const auto it = j.find(field);
+  if (it == j.end()) return true;
+  auto h = histogram::try_from_json(*it);
+  if (!h) return false;
+  out = std::move(*h);
+  return true;
+}
+
+bool read_generator(const nlohmann::json& j, generator_report& out) {
+  if (!j.is_object()) return false;
+  if (!read_histogram(j, "schedule_lag", out.schedule_lag) ||
+      !read_histogram(j, "loop_delay", out.loop_delay))
+    return false;
+  if (const auto it = j.find("max_worker_cpu"); it != j.end()) {
+    if (!it->is_number()) return false;
+    out.max_worker_cpu = it->get<double>();
+  }
+  if (const auto it = j.find("saturation"); it != j.end()) {
+    if (!it->is_array()) return false;
+    for (const auto& reason : *it) {
+      if (!reason.is_string()) return false;
+      out.saturation.push_back(reason.get<std::string>());
+    }
+  }
+  return true;
+}
+
+std::string ms_text(std::int64_t us) {
+  return fmt::format("{:.3f} ms", static_cast<double>(us) / 1000.0);
+}
+
 }  // namespace
+
+void arrival_counts::merge(const arrival_counts& other) {
+  started += other.started;
+  dropped += other.dropped;
+}
+
+void generator_report::merge(const generator_report& other) {
+  schedule_lag.merge(other.schedule_lag);
+  loop_delay.merge(other.loop_delay);
+  max_worker_cpu = std::max(max_worker_cpu, other.max_worker_cpu);
+  for (const auto& reason : other.saturation)
+    if (std::find(saturation.begin(), saturation.end(), reason) == saturation.end())
+      saturation.push_back(reason);
+}
+
+void assess_saturation(generator_report& report, const saturation_thresholds& limits) {
+  report.saturation.clear();
+  const auto lag = report.schedule_lag.value_at_percentile(99);
+  if (!report.schedule_lag.empty() && lag > limits.lag_us)
+    report.saturation.push_back(fmt::format(
+        "schedule lag p99 {} > {}: the generator started work later than planned", ms_text(lag),
+        ms_text(limits.lag_us)));
+  const auto loop = report.loop_delay.value_at_percentile(99);
+  if (!report.loop_delay.empty() && loop > limits.lag_us)
+    report.saturation.push_back(fmt::format(
+        "event-loop delay p99 {} > {}: ready work waited for a worker thread", ms_text(loop),
+        ms_text(limits.lag_us)));
+  if (report.max_worker_cpu > limits.cpu)
+    report.saturation.push_back(
+        fmt::format("a worker thread was on CPU {:.0f}% of a second (limit {:.0f}%)",
+                    report.max_worker_cpu * 100, limits.cpu * 100));
+}
 
 bool is_http_method(std::string_view action) {
   return std::find(http_methods.begin(), http_methods.end(), action) != http_methods.end();
@@ -96,6 +177,9 @@ void session_counts::merge(const session_counts& other) {
 
 void run_results::merge(const run_results& other) {
   for (const auto& [key, h] : other.metrics) metrics[key].merge(h);
+  for (const auto& [key, h] : other.corrected) corrected[key].merge(h);
+  arrivals.merge(other.arrivals);
+  generator.merge(other.generator);
   for (const auto& [reason, count] : other.session_errors) session_errors[reason] += count;
   sessions.merge(other.sessions);
   if (start_unix_ms == 0 || (other.start_unix_ms != 0 && other.start_unix_ms < start_unix_ms))
@@ -120,12 +204,12 @@ std::uint64_t run_results::error_count() const {
 }
 
 nlohmann::json run_results::to_json() const {
-  auto metrics_json = nlohmann::json::array();
-  for (const auto& [key, h] : metrics) {
-    auto entry = key_to_json(key);
-    entry["histogram"] = h.to_json();
-    metrics_json.push_back(std::move(entry));
-  }
+  nlohmann::json generator_json = {
+      {"schedule_lag", generator.schedule_lag.to_json()},
+      {"loop_delay", generator.loop_delay.to_json()},
+      {"max_worker_cpu", generator.max_worker_cpu},
+      {"saturation", generator.saturation},
+  };
   return {
       {"load_test", load_test},
       {"start_unix_ms", start_unix_ms},
@@ -138,7 +222,10 @@ nlohmann::json run_results::to_json() const {
         {"aborted", sessions.aborted},
         {"timed_out", sessions.timed_out}}},
       {"session_errors", session_errors},
-      {"metrics", std::move(metrics_json)},
+      {"metrics", metrics_to_json(metrics)},
+      {"corrected", metrics_to_json(corrected)},
+      {"arrivals", {{"started", arrivals.started}, {"dropped", arrivals.dropped}}},
+      {"generator", std::move(generator_json)},
   };
 }
 
@@ -155,6 +242,12 @@ std::optional<run_results> run_results::try_from_json(const nlohmann::json& j) {
       it != j.end() && !read_session_errors(*it, r.session_errors))
     return std::nullopt;
   if (const auto it = j.find("metrics"); it != j.end() && !read_metrics(*it, r.metrics))
+    return std::nullopt;
+  if (const auto it = j.find("corrected"); it != j.end() && !read_metrics(*it, r.corrected))
+    return std::nullopt;
+  if (const auto it = j.find("arrivals"); it != j.end() && !read_arrivals(*it, r.arrivals))
+    return std::nullopt;
+  if (const auto it = j.find("generator"); it != j.end() && !read_generator(*it, r.generator))
     return std::nullopt;
   return r;
 }

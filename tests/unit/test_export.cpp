@@ -8,6 +8,8 @@
 
 #include "chaperon/export.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace chaperon {
 namespace {
 
@@ -218,6 +220,75 @@ TEST(summary_table, complete_empty_run_has_no_partial_marker_and_no_rate) {
   EXPECT_EQ(text,
             "sessions: 0 started, 0 completed, 0 failed, 0 aborted, 0 timed out\n"
             "requests: 0, errors: 0, rps: 0.00\n");
+}
+
+// A rate-driven run: one metric measured both ways, a schedule lag, drops, a saturation reason.
+run_results open_model_results() {
+  run_results r;
+  const metric_key get{"", "get", "http://h/x", ""};
+  record(r, get, {1000, 1000, 1000, 1000});
+  for (std::int64_t v : {1000, 1000, 301'000, 601'000}) r.corrected[get].record(v);
+  r.generator.schedule_lag.record(40, 3);
+  r.generator.schedule_lag.record(600'000);
+  r.generator.loop_delay.record(70);
+  r.generator.max_worker_cpu = 0.25;
+  r.arrivals = {4, 2};
+  r.generator.saturation = {"schedule lag p99 600.000 ms > 5.000 ms"};
+  return r;
+}
+
+TEST(export_csv, corrected_and_generator_rows_follow_the_original_rows) {
+  const auto lines = lines_of(export_csv(open_model_results()));
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines[0], csv_header);
+  EXPECT_EQ(lines[1].rfind(" get(http://h/x),4,1.000,", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[2].rfind(" get(http://h/x) corrected,4,601.000,", 0), 0u) << lines[2];
+  EXPECT_EQ(lines[3].rfind(" schedule_lag,4,600.000,", 0), 0u) << lines[3];
+  EXPECT_EQ(lines[4], " dropped_arrivals,2,0.000,0.000,0.000" + repeated("0.000", 15));
+  EXPECT_EQ(lines[5].rfind(" generator saturated: schedule lag p99 600.000 ms > 5.000 ms,1,", 0),
+            0u)
+      << lines[5];
+  // Runs without any of it keep exactly the original rows.
+  EXPECT_EQ(lines_of(export_csv(sample_results())).size(), 7u);
+}
+
+TEST(export_json, corrected_metrics_and_the_generator_object) {
+  const auto j = nlohmann::json::parse(export_json(open_model_results()));
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0]["action"], "get");
+  EXPECT_EQ(j[0]["metrics"]["max"], 1.0);
+  EXPECT_EQ(j[0]["corrected_metrics"]["max"], 601.0);
+  EXPECT_EQ(j[0]["corrected_metrics"]["percentile_50.0"], 1.0);
+  EXPECT_EQ(j[1]["action"], "schedule_lag");
+  EXPECT_EQ(j[1]["metrics"]["total_count"], 4);
+  const auto& g = j[1]["generator"];
+  EXPECT_EQ(g["saturated"], true);
+  EXPECT_EQ(g["saturation"].size(), 1u);
+  EXPECT_EQ(g["arrivals_started"], 4);
+  EXPECT_EQ(g["arrivals_dropped"], 2);
+  EXPECT_EQ(g["max_worker_cpu"], 0.25);
+  EXPECT_EQ(g["loop_delay"]["max"], 0.07);
+  // No generator object for runs without rate-driven work.
+  const auto plain = nlohmann::json::parse(export_json(sample_results()));
+  for (const auto& entry : plain) EXPECT_FALSE(entry.contains("generator"));
+}
+
+TEST(summary_table, corrected_side_by_side_and_a_plain_saturation_warning) {
+  const auto text = summary_table(open_model_results(), 2.0);
+  const auto lines = lines_of(text);
+  ASSERT_GE(lines.size(), 5u);
+  EXPECT_EQ(lines[0].rfind("GENERATOR SATURATED", 0), 0u);
+  EXPECT_EQ(lines[1], "  - schedule lag p99 600.000 ms > 5.000 ms");
+  EXPECT_EQ(lines[2].rfind("metric", 0), 0u);
+  EXPECT_NE(lines[2].find("max  corr p50  corr p99"), std::string::npos) << lines[2];
+  std::istringstream cells(lines[3].substr(std::string("get(http://h/x)").size()));
+  std::vector<std::string> values;
+  for (std::string v; cells >> v;) values.push_back(v);
+  EXPECT_EQ(values, (std::vector<std::string>{"4", "0", "2.00", "1.000", "1.000", "1.000", "1.000",
+                                              "1.000", "1.000", "1.000", "601.000"}));
+  EXPECT_NE(text.find("arrivals: 4 started, 2 dropped"), std::string::npos);
+  EXPECT_NE(text.find("schedule lag: p50 0.040 ms, p99 600.000 ms"), std::string::npos);
+  EXPECT_EQ(summary_table(sample_results(), 1.0).find("corr"), std::string::npos);
 }
 
 }  // namespace

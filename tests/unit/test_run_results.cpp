@@ -226,5 +226,106 @@ TEST(metrics_recorder, drain_moves_everything_out_and_keeps_ids) {
   EXPECT_EQ(recorder.intern(get_x), id);
 }
 
+// Corrected histograms, arrivals and the generator report: merged exactly, round-tripped.
+void add_load_model_figures(run_results& whole, std::vector<run_results>& parts) {
+  std::mt19937_64 rng(11);
+  std::lognormal_distribution<double> latency(7.0, 1.5);
+  for (int i = 0; i < 5000; ++i) {
+    const auto value = static_cast<std::int64_t>(latency(rng));
+    auto& part = parts[static_cast<std::size_t>(i) % parts.size()];
+    for (auto* r : {&whole, &part}) {
+      r->corrected[get_x].record(value + 1000);
+      r->generator.schedule_lag.record(value / 10);
+      r->generator.loop_delay.record(value / 100);
+    }
+  }
+  parts[0].arrivals = {100, 3};
+  parts[1].arrivals = {50, 0};
+  parts[0].generator.max_worker_cpu = 0.5;
+  parts[1].generator.max_worker_cpu = 0.97;
+  parts[0].generator.saturation = {"a", "b"};
+  parts[1].generator.saturation = {"b", "c"};
+  whole.arrivals = {150, 3};
+  whole.generator.max_worker_cpu = 0.97;
+  whole.generator.saturation = {"a", "b", "c"};
+}
+
+TEST(run_results, corrected_figures_merge_exactly) {
+  run_results whole;
+  std::vector<run_results> parts(2);
+  record_randomly(whole, parts, 3);
+  add_load_model_figures(whole, parts);
+  run_results merged;
+  for (const auto& part : parts) merged.merge(part);
+  EXPECT_EQ(merged, whole);
+  EXPECT_EQ(merged.corrected.at(get_x).count(), 5000u);
+}
+
+TEST(run_results, corrected_figures_round_trip_through_json) {
+  run_results r;
+  std::vector<run_results> parts(2);
+  record_randomly(r, parts, 5);
+  add_load_model_figures(r, parts);
+  const auto back = run_results::from_json(nlohmann::json::parse(r.to_json().dump()));
+  EXPECT_EQ(back, r);
+  // Results written before these fields existed still read.
+  auto old = r.to_json();
+  old.erase("corrected");
+  old.erase("arrivals");
+  old.erase("generator");
+  auto plain = run_results::from_json(old);
+  EXPECT_EQ(plain.metrics, r.metrics);
+  EXPECT_TRUE(plain.corrected.empty());
+  EXPECT_FALSE(
+      run_results::try_from_json(nlohmann::json::parse(R"({"arrivals":{"dropped":-1}})")));
+  EXPECT_FALSE(run_results::try_from_json(
+      nlohmann::json::parse(R"({"generator":{"saturation":[1]}})")));
+}
+
+TEST(assess_saturation, flags_lag_loop_delay_and_cpu_in_plain_words) {
+  generator_report g;
+  assess_saturation(g);
+  EXPECT_FALSE(g.saturated());
+
+  g.schedule_lag.record(100, 990);
+  g.schedule_lag.record(20'000, 10);  // p99 is 100 us
+  g.loop_delay.record(50, 100);
+  g.max_worker_cpu = 0.9;
+  assess_saturation(g);
+  EXPECT_FALSE(g.saturated());
+
+  g.schedule_lag.record(20'000, 20);  // now p99 is 20 ms
+  assess_saturation(g);
+  ASSERT_EQ(g.saturation.size(), 1u);
+  EXPECT_NE(g.saturation[0].find("schedule lag p99 20.000 ms > 5.000 ms"), std::string::npos);
+
+  g.loop_delay.record(9'000, 100);
+  g.max_worker_cpu = 0.99;
+  assess_saturation(g, {.lag_us = 8000, .cpu = 0.95});
+  ASSERT_EQ(g.saturation.size(), 3u);
+  EXPECT_NE(g.saturation[1].find("event-loop delay p99"), std::string::npos);
+  EXPECT_NE(g.saturation[2].find("99%"), std::string::npos);
+}
+
+TEST(metrics_recorder, corrected_values_go_to_their_own_set) {
+  detail::metrics_recorder recorder;
+  const auto plain = recorder.intern(post_y);
+  const auto paced = recorder.intern(get_x);
+  recorder.record(plain, 10);
+  recorder.record_corrected(paced, 100, 5100);
+  recorder.record_corrected(detail::no_metric, 1, 2);
+  run_results kept;
+  recorder.merge_into(kept);
+  run_results out;
+  recorder.drain_into(out);
+  EXPECT_EQ(out, kept);
+  EXPECT_EQ(out.metrics.at(get_x).max(), 100);
+  EXPECT_EQ(out.corrected.at(get_x).max(), 5100);
+  EXPECT_EQ(out.corrected.count(post_y), 0u);
+  run_results empty;
+  recorder.drain_into(empty);
+  EXPECT_TRUE(empty.corrected.empty());
+}
+
 }  // namespace
 }  // namespace chaperon
