@@ -10,6 +10,7 @@ packages=(
   nlohmann-json3-dev libfmt-dev libspdlog-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nginx-light wrk nodejs npm
+  clang-14 libclang-common-14-dev
 )
 
 missing=()
@@ -28,6 +29,12 @@ if ((${#missing[@]})); then
   ((EUID == 0)) || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The WebSocket test peer's one npm dependency, pinned by its lock file.
+if [[ ! -d tests/peers/node_modules/ws ]]; then
+  echo "setup: installing the WebSocket test peer's npm packages"
+  (cd tests/peers && npm ci --no-audit --no-fund)
 fi
 
 build_type=${CHAPERON_BUILD_TYPE:-RelWithDebInfo}

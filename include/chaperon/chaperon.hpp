@@ -10,3 +10,4 @@
 #include "chaperon/session.hpp"
 #include "chaperon/task.hpp"
 #include "chaperon/timing.hpp"
+#include "chaperon/websocket.hpp"

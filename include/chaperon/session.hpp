@@ -26,6 +26,7 @@
 #include "chaperon/config.hpp"
 #include "chaperon/http.hpp"
 #include "chaperon/task.hpp"
+#include "chaperon/websocket.hpp"
 
 namespace chaperon {
 
@@ -108,6 +109,31 @@ class session {
   void delete_cookies();
   std::string cookie_header() const;  // what the next request sends as Cookie
 
+  // ---- WebSocket -------------------------------------------------------------------------------
+  // Opens a WebSocket: path is joined to config `base_url` (http -> ws, https -> wss); an absolute
+  // ws(s)/http(s) URL is used as is. The upgrade request carries the session's cookies, basic auth
+  // and opts' headers. Several connections per session are told apart by opts.connection(name);
+  // connecting a name again replaces its connection. Recorded as ws_connect(<url>) (time to open);
+  // a refused, timed-out or rejected upgrade is an error metric and the session goes on.
+  task<ws_result> ws_connect(std::string_view path, ws_options opts = {});
+  // Sends a text / binary / JSON message. Recorded as ws_send(<url>).
+  task<ws_result> ws_send(std::string_view text, ws_options opts = {});
+  task<ws_result> ws_send_binary(std::string_view bytes, ws_options opts = {});
+  task<ws_result> ws_send_json(const json& value, ws_options opts = {});
+  // The next message, in arrival order (messages are buffered while nobody receives), waiting at
+  // most the timeout. Recorded as ws_recv and ws_recv(<url>); a timeout, or a connection the
+  // server closed, is an error result (and metric) promptly, never a hang.
+  task<ws_result> ws_recv(ws_options opts = {});
+  // Receives until a message equals `expected` (text) / whose JSON equals `expected` / for which
+  // `pred` is true, within one timeout for the whole wait. Each message is recorded as ws_recv.
+  task<ws_result> ws_await_recv(std::string_view expected, ws_options opts = {});
+  task<ws_result> ws_await_recv_json(const json& expected, ws_options opts = {});
+  task<ws_result> ws_await_recv(ws_predicate pred, ws_options opts = {});
+  // Closes the connection (a close frame, then the socket). Closing a closed one does nothing.
+  task<void> ws_close(ws_options opts = {});
+  // Whether the named connection is open.
+  bool ws_connected(std::string_view connection = {}) const;
+
   // ---- metrics ---------------------------------------------------------------------------------
   // Records `value` under a custom metric name.
   void add_metric(std::string_view name, std::chrono::microseconds value);
@@ -182,12 +208,29 @@ class session {
   // ---- flow -------------------------------------------------------------------------------------
   // Runs fn again and again until `duration` has passed (each iteration as call(<Scenario>.<name>)).
   task<void> loop(std::string name, std::chrono::microseconds duration, task_fn fn);
+  // A steady pace for loop(): iterations per second.
+  class pacing {
+   public:
+    explicit pacing(double per_second) : per_second_(per_second) {}
+    double per_second() const noexcept { return per_second_; }
+
+   private:
+    double per_second_;
+  };
+  // Paced loop: iteration k is due at start + k / per_second, for every k due before `duration`
+  // has passed (so duration x rate iterations, rounded up). An iteration that is late (the one
+  // before took too long) starts at once: none is skipped. Everything an iteration records is
+  // also recorded from its due time in the corrected results, its lateness in the schedule lag.
+  // Throws std::invalid_argument for a pace that is not a positive number.
+  //   co_await s.loop("ping", 5s, session::pacing(200), &ping);
+  task<void> loop(std::string name, std::chrono::microseconds duration, pacing pace, task_fn fn);
   task<void> repeat(std::size_t times, task_fn fn);
   task<void> repeat_traced(std::string name, std::size_t times, task_fn fn);
   task<void> call(task_fn fn);
   // Runs fn and records its duration as call(<Scenario>.<name>).
   task<void> call_traced(std::string name, task_fn fn);
   // Starts `rate` tasks named `name`, evenly spread over `interval` (awaited with await_all(name)).
+  // A task started late records its latencies from its due start in the corrected results too.
   task<void> cc_spread(std::string name, std::size_t rate, std::chrono::microseconds interval,
                        task_fn fn);
 

@@ -1,7 +1,11 @@
 #include "engine/session_state.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "engine/worker.hpp"
 #include "net/request_writer.hpp"
+#include "net/ws_connection.hpp"
 
 namespace chaperon::detail {
 
@@ -25,6 +29,42 @@ std::string basic_auth_from(const json& cfg) {
   }
   throw config_error("config key 'basic_auth' must be [\"user\", \"pass\"] or "
                      "{\"user\": ..., \"pass\": ...}, not " + auth->dump());
+}
+bool is_ip_address(const std::string& text) {
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
+
+// Config source_addresses: a list, or one string with commas ("127.0.0.1,127.0.0.2").
+std::vector<std::string> source_addresses_from(const json& cfg) {
+  const json* v = find_path(cfg, config_path{"source_addresses"});
+  std::vector<std::string> out;
+  if (!v || v->is_null()) return out;
+  auto add = [&](const json& item) {
+    if (!item.is_string()) {
+      throw config_error("config key 'source_addresses' must list IP addresses, not " +
+                         item.dump());
+    }
+    std::string text = item.get<std::string>();
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+      std::size_t comma = std::min(text.find(',', pos), text.size());
+      std::string one = text.substr(pos, comma - pos);
+      if (!one.empty()) {
+        if (!is_ip_address(one)) {
+          throw config_error("config key 'source_addresses': '" + one + "' is not an IP address");
+        }
+        out.push_back(std::move(one));
+      }
+      pos = comma + 1;
+    }
+  };
+  if (v->is_array()) {
+    for (const auto& item : *v) add(item);
+  } else {
+    add(*v);
+  }
+  return out;
 }
 }  // namespace
 
@@ -51,7 +91,13 @@ const http_settings& session_state::settings() {
       v && v->is_boolean()) {
     s.skip_query_in_metrics = v->get<bool>();
   }
+  s.ws_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+      config_ms(cfg, "ws_timeout", std::chrono::milliseconds(10000)));
+  s.source_addresses = source_addresses_from(cfg);
   settings_ = std::move(s);
+  if (!settings_->source_addresses.empty()) {
+    settings_->timeouts.sources = &settings_->source_addresses;
+  }
   return *settings_;
 }
 

@@ -18,6 +18,10 @@
 #include "net/http_connection.hpp"
 #include "net/url.hpp"
 
+namespace chaperon::net {
+class ws_connection;
+}
+
 namespace chaperon::detail {
 
 class worker;
@@ -31,6 +35,8 @@ struct http_settings {
   net::exchange_timeouts timeouts;
   bool verify_tls = true;
   bool skip_query_in_metrics = false;
+  std::chrono::milliseconds ws_timeout{10000};  // config ws_timeout: default WebSocket wait
+  std::vector<std::string> source_addresses;     // config source_addresses (timeouts.sources)
 };
 
 // A request target resolved once: URL joined and parsed, Host header, metric URL, connection.
@@ -81,6 +87,8 @@ class session_state {
   json assigned = json::object();
   net::cookie_jar cookies;
   std::vector<std::unique_ptr<net::http_connection>> connections;
+  // WebSocket connections by name ("" is the default one).
+  std::vector<std::pair<std::string, std::unique_ptr<net::ws_connection>>> websockets;
 
   // Async tasks and signals.
   session_state* parent = nullptr;
@@ -116,6 +124,16 @@ class session_state {
   // Stops the session and interrupts what it waits on.
   void request_stop(stop_kind kind, std::string reason);
   net::http_connection& connection_for(const net::endpoint_key& key);
+
+  // ---- load models: intended-time latency (engine/arrivals, paced loops, cc_spread) ----------
+  // How late the current work of this session started against its schedule; every latency it
+  // records while rate_driven is also recorded plus this lag as the corrected figure.
+  std::chrono::microseconds schedule_lag{0};
+  bool rate_driven = false;
+  // Chosen to stop by a ramp that lowered the session target; it ends as completed when that
+  // stop was the first (stop_reason == ramp_down_reason).
+  bool ramp_down = false;
+  std::uint64_t model_seq = 0;  // start order among a ramp's sessions
 
  private:
   std::optional<http_settings> settings_;

@@ -1,6 +1,5 @@
 #include "net/http_connection.hpp"
 
-#include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -135,10 +134,8 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
     if (rbuf.empty()) rbuf.resize(read_buffer_size);
     connecting = true;
     svc.arm(*this, std::min(request_deadline, steady::now() + timeouts.connect));
-    asio::async_connect(socket, endpoints,
-                        [this](const boost::system::error_code& ec, const tcp::endpoint&) {
-                          on_connect(ec);
-                        });
+    svc.connect(socket, std::move(endpoints), timeouts.sources,
+                [this](const boost::system::error_code& ec) { on_connect(ec); });
   }
 
   void on_connect(const boost::system::error_code& ec) {

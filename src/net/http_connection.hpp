@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "net/response_parser.hpp"
 
@@ -33,6 +34,9 @@ std::string_view failure_name(failure_kind kind) noexcept;
 struct exchange_timeouts {
   std::chrono::steady_clock::duration connect{std::chrono::seconds(5)};
   std::chrono::steady_clock::duration request{std::chrono::seconds(10)};
+  // Local addresses to connect from, round-robin (config source_addresses); null: the kernel's
+  // choice. Points into the session's settings, which outlive the exchange.
+  const std::vector<std::string>* sources = nullptr;
 };
 
 struct exchange_outcome {

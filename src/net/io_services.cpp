@@ -3,6 +3,11 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <optional>
+
 namespace chaperon::net {
 
 namespace asio = boost::asio;
@@ -49,6 +54,68 @@ std::vector<asio::ip::tcp::endpoint> io_services::resolve(const std::string& hos
   return endpoints;
 }
 
+namespace {
+
+struct connect_attempt : std::enable_shared_from_this<connect_attempt> {
+  asio::ip::tcp::socket& socket;
+  std::vector<asio::ip::tcp::endpoint> endpoints;
+  std::optional<asio::ip::address> source;
+  io_services::connect_handler done;
+  std::size_t next = 0;
+
+  connect_attempt(asio::ip::tcp::socket& s, std::vector<asio::ip::tcp::endpoint> e,
+                  std::optional<asio::ip::address> src, io_services::connect_handler d)
+      : socket(s), endpoints(std::move(e)), source(src), done(std::move(d)) {}
+
+  void try_next(boost::system::error_code last) {
+    boost::system::error_code ec;
+    socket.close(ec);
+    if (next == endpoints.size()) {
+      done(last ? last : asio::error::host_not_found);
+      return;
+    }
+    const auto& target = endpoints[next++];
+    socket.open(target.protocol(), ec);
+    if (!ec && source && source->is_v4() == target.address().is_v4()) {
+#ifdef IP_BIND_ADDRESS_NO_PORT
+      // The port is picked at connect time, per destination, so a source address is not limited
+      // to ~28k connections overall but per target.
+      int on = 1;
+      ::setsockopt(socket.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
+#endif
+      socket.bind(asio::ip::tcp::endpoint(*source, 0), ec);
+    }
+    if (ec) {
+      try_next(ec);
+      return;
+    }
+    socket.async_connect(target, [self = shared_from_this()](const boost::system::error_code& e) {
+      if (e && e != asio::error::operation_aborted && self->next < self->endpoints.size()) {
+        self->try_next(e);
+      } else {
+        self->done(e);
+      }
+    });
+  }
+};
+
+}  // namespace
+
+void io_services::connect(asio::ip::tcp::socket& socket,
+                          std::vector<asio::ip::tcp::endpoint> endpoints,
+                          const std::vector<std::string>* sources, connect_handler done) {
+  std::optional<asio::ip::address> source;
+  if (sources && !sources->empty()) {
+    const std::string& text = (*sources)[next_source_++ % sources->size()];
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(text, ec);
+    if (!ec) source = address;
+  }
+  auto attempt = std::make_shared<connect_attempt>(socket, std::move(endpoints), source,
+                                                   std::move(done));
+  attempt->try_next({});
+}
+
 void io_services::defer_send(deferred_sender& s) {
   sends_.push_back(&s);
   if (flush_posted_) return;
@@ -70,6 +137,11 @@ void io_services::forget_send(deferred_sender& s) noexcept {
   for (auto& p : flushing_) {
     if (p == &s) p = nullptr;
   }
+}
+
+std::vector<char>& io_services::scratch() {
+  if (scratch_.empty()) scratch_.resize(64 * 1024);
+  return scratch_;
 }
 
 void io_services::arm(deadline_hook& hook, std::chrono::steady_clock::time_point deadline) {

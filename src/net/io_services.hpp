@@ -3,6 +3,7 @@
 // io_context, TLS contexts, a resolver cache and the deadline sweeper. Owned by one thread.
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -63,8 +64,21 @@ class io_services {
   // Sends queued here go out together after the completions of the current batch have run, as
   // wrk does: the server then wakes once for a burst of requests instead of once per request,
   // which is most of the kernel time a sender pays on loopback.
+  // Opens `socket` and connects it to the first endpoint that accepts, binding it first to the
+  // next of `sources` (round-robin over this worker's connections) when given: one source
+  // address allows only ~28k connections to one target port, several allow more.
+  using connect_handler = std::function<void(const boost::system::error_code&)>;
+  void connect(boost::asio::ip::tcp::socket& socket,
+               std::vector<boost::asio::ip::tcp::endpoint> endpoints,
+               const std::vector<std::string>* sources, connect_handler done);
+
   void defer_send(deferred_sender& s);
   void forget_send(deferred_sender& s) noexcept;
+
+  // A read buffer shared by the connections of this worker. Idle WebSockets wait for readiness
+  // and then read into it, so that thousands of them hold no read buffer of their own. Whatever
+  // reads into it must consume the bytes before returning to the event loop.
+  std::vector<char>& scratch();
 
   void arm(deadline_hook& hook, std::chrono::steady_clock::time_point deadline);
   void disarm(deadline_hook& hook) noexcept;
@@ -83,6 +97,8 @@ class io_services {
   std::unique_ptr<boost::asio::ssl::context> verify_ctx_;
   std::unique_ptr<boost::asio::ssl::context> insecure_ctx_;
   std::map<std::string, std::vector<boost::asio::ip::tcp::endpoint>> resolved_;
+  std::size_t next_source_ = 0;
+  std::vector<char> scratch_;
   std::vector<deferred_sender*> sends_;
   std::vector<deferred_sender*> flushing_;
   bool flush_posted_ = false;

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""WebSocket benchmark: memory per idle session, and echo messages per generator CPU-second.
+
+The generator is bench/ws_driver.cpp, compiled here against the built library (which also shows
+that a scenario file compiles in seconds). The target is the demo server (chaperon-demo), one
+fresh process per run so that TIME_WAIT ports of one run do not crowd the next.
+
+Idle: N sessions each open one WebSocket (to /ws/silent) and wait. Reported: peak RSS of the
+generator, and (peak RSS - peak RSS of a 1-session run) / N, i.e. user-space bytes each idle
+session adds. Echo: S sessions each loop send + receive; messages received per CPU-second (user +
+sys) of the generator. Medians over rounds for echo.
+
+  bench/ws_bench.py --build build --sizes 1000,10000,19000 --hold 60
+"""
+import argparse
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def compile_driver(build):
+    out = os.path.join(build, "bench_ws_driver")
+    lib = os.path.join(build, "libchaperon.a")
+    start = time.monotonic()
+    subprocess.run(["g++", "-std=c++20", "-O2", "-I", os.path.join(ROOT, "include"),
+                    os.path.join(HERE, "ws_driver.cpp"), lib, "-lssl", "-lcrypto", "-lz", "-lfmt",
+                    "-pthread", "-o", out], check=True)
+    print(f"compiled bench/ws_driver.cpp (a user scenario file) in {time.monotonic() - start:.1f} s")
+    return out
+
+
+def start_demo(build, core):
+    cmd = ["taskset", "-c", str(core), os.path.join(build, "chaperon-demo"), "--port", "0"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()  # bounded: the demo prints this line or exits
+    m = re.search(r"listening on (http://\S+)", line)
+    if not m:
+        proc.kill()
+        sys.exit(f"demo did not start: {line!r}")
+    return proc, m.group(1)
+
+
+def measured(cmd, timeout):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M"] + cmd, capture_output=True,
+                         text=True, timeout=timeout)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if out.returncode != 0:
+        sys.exit(f"{cmd} failed ({out.returncode}):\n{out.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    rss = int(re.search(r"MAXRSS (\d+)", out.stderr).group(1))
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    errors = [l for l in out.stderr.splitlines() if l.startswith("Error")]
+    return result, cpu, rss, errors
+
+
+def idle_run(args, driver, n, hold, sources):
+    demo, url = start_demo(args.build, 0)
+    try:
+        ws = url.replace("http://", "ws://") + "/ws/silent"
+        cmd = ["taskset", "-c", "1", driver, "idle", str(n), str(hold), ws, "1"]
+        if sources:
+            cmd.append(sources)
+        return measured(cmd, timeout=hold + 300)
+    finally:
+        demo.terminate()
+        demo.wait(timeout=30)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--build", default=os.path.join(ROOT, "build"))
+    p.add_argument("--sizes", default="1000,10000,19000")
+    p.add_argument("--hold", type=int, default=60, help="seconds the largest size is held")
+    p.add_argument("--short-hold", type=int, default=5, help="seconds the other sizes are held")
+    p.add_argument("--sources", default="127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4")
+    p.add_argument("--echo-sessions", type=int, default=50)
+    p.add_argument("--echo-seconds", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=3)
+    args = p.parse_args()
+    driver = compile_driver(args.build)
+
+    sizes = [int(s) for s in args.sizes.split(",")]
+    _, _, base_rss, _ = idle_run(args, driver, 1, 1, "")
+    print(f"baseline (1 session): peak RSS {base_rss} KiB")
+    print(f"{'sessions':>9} {'hold s':>6} {'connected':>9} {'errors':>6} {'peak RSS KiB':>12} "
+          f"{'RSS/N B':>8} {'(RSS-base)/N B':>14}")
+    for n in sizes:
+        hold = args.hold if n == max(sizes) else args.short_hold
+        result, _, rss, errors = idle_run(args, driver, n, hold, args.sources)
+        per = rss * 1024 / n
+        added = (rss - base_rss) * 1024 / n
+        print(f"{n:>9} {hold:>6} {result['ws_connect']:>9} {result['errors']:>6} {rss:>12} "
+              f"{per:>8.0f} {added:>14.0f}")
+        for e in errors[:5]:
+            print("   ", e)
+
+    rates = []
+    for _ in range(args.rounds):
+        demo, url = start_demo(args.build, 0)
+        try:
+            ws = url.replace("http://", "ws://") + "/ws/echo"
+            result, cpu, rss, _ = measured(["taskset", "-c", "1", driver, "echo",
+                                            str(args.echo_sessions), str(args.echo_seconds), ws,
+                                            "1"], timeout=args.echo_seconds + 120)
+        finally:
+            demo.terminate()
+            demo.wait(timeout=30)
+        rates.append(result["ws_recv"] / cpu if cpu > 0 else 0)
+        print(f"echo round: {result['ws_recv']} messages, {cpu:.2f} CPU s, "
+              f"{rates[-1]:.0f} msg per CPU-second, peak RSS {rss} KiB")
+    print(f"echo: median {statistics.median(rates):.0f} messages per generator CPU-second "
+          f"({args.echo_sessions} sessions, 1 thread, rounds {', '.join(f'{r:.0f}' for r in rates)})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+// The WebSocket benchmark's generator: a program written against chaperon's public API only, as a
+// user's would be. Modes:
+//   idle N HOLD_S URL   N sessions each open one WebSocket to URL, then wait HOLD_S seconds
+//   echo N SECONDS URL  N sessions each run a send / receive loop for SECONDS
+// Optional after the mode arguments: threads, comma-separated source addresses.
+// Prints one JSON line: {"sessions":..,"errors":..,"ws_connect":..,"ws_recv":..,"partial":..}.
+#include <chaperon/chaperon.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+namespace {
+
+using chaperon::session;
+using chaperon::task;
+
+struct idle_scenario : chaperon::scenario {
+  task<> run(session& s) override {
+    auto url = s.config("url").get<std::string>();
+    auto connected = co_await s.ws_connect(url);
+    if (!connected.ok()) co_return;
+    co_await s.delay(s.config_duration("hold"));
+    co_await s.ws_close();
+  }
+};
+
+struct echo_scenario : chaperon::scenario {
+  task<> run(session& s) override {
+    auto url = s.config("url").get<std::string>();
+    auto connected = co_await s.ws_connect(url);
+    if (!connected.ok()) co_return;
+    auto until = std::chrono::steady_clock::now() + s.config_duration("hold");
+    const std::string text = "chaperon echo message";
+    while (std::chrono::steady_clock::now() < until) {
+      co_await s.ws_send(text);
+      auto r = co_await s.ws_recv();
+      if (!r.ok()) break;
+    }
+    co_await s.ws_close();
+  }
+};
+
+std::uint64_t count_of(const chaperon::run_results& r, const std::string& action) {
+  std::uint64_t n = 0;
+  for (const auto& [key, h] : r.metrics) {
+    if (key.action == action && key.target.empty() == (action == "ws_recv") && !key.is_error()) {
+      n += h.count();
+    }
+  }
+  return n;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 5) {
+    std::cerr << "usage: ws_driver idle|echo N SECONDS URL [THREADS] [SOURCES]\n";
+    return 2;
+  }
+  std::string mode = argv[1];
+  std::size_t n = std::stoul(argv[2]);
+  std::string seconds = std::string(argv[3]) + "s";
+  chaperon::json config = {{"url", argv[4]}, {"hold", seconds}, {"connect_timeout", "30s"}};
+  if (argc > 6) config["source_addresses"] = argv[6];
+  chaperon::load_test test{"Bench.WebSocket"};
+  if (mode == "idle") {
+    test.scenario(n, chaperon::scenario_of<idle_scenario>("Idle"));
+  } else {
+    test.scenario(n, chaperon::scenario_of<echo_scenario>("Echo"));
+  }
+  chaperon::run_options options;
+  options.threads = argc > 5 ? std::stoul(argv[5]) : 1;
+  options.config = config;
+  auto results = chaperon::run_load_test(test, options);
+  std::printf("{\"sessions\":%llu,\"errors\":%llu,\"ws_connect\":%llu,\"ws_recv\":%llu,"
+              "\"partial\":%s}\n",
+              static_cast<unsigned long long>(results.sessions.started),
+              static_cast<unsigned long long>(results.error_count()),
+              static_cast<unsigned long long>(count_of(results, "ws_connect")),
+              static_cast<unsigned long long>(count_of(results, "ws_recv")),
+              results.partial ? "true" : "false");
+  for (const auto& [key, h] : results.metrics) {
+    if (key.is_error()) std::fprintf(stderr, "%s: %llu\n", key.name().c_str(),
+                                     static_cast<unsigned long long>(h.count()));
+  }
+  return 0;
+}

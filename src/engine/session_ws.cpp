@@ -1,0 +1,409 @@
+// WebSocket actions of a session: connect (upgrade with the session's cookies and auth), send,
+// receive, await a message, close. Failures are results and error metrics, never exceptions.
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "chaperon/session.hpp"
+#include "engine/intended_time.hpp"
+#include "engine/session_state.hpp"
+#include "engine/worker.hpp"
+#include "net/ascii.hpp"
+#include "net/request_writer.hpp"
+#include "net/url.hpp"
+#include "net/ws_connection.hpp"
+#include "net/ws_handshake.hpp"
+
+namespace chaperon {
+
+namespace detail {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+std::chrono::microseconds since(clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start);
+}
+
+// http(s) URLs name the same server's WebSocket endpoint as ws(s).
+std::string to_ws_url(std::string url) {
+  if (url.size() >= 7 && net::iequals(std::string_view(url).substr(0, 7), "http://")) {
+    return "ws://" + url.substr(7);
+  }
+  if (url.size() >= 8 && net::iequals(std::string_view(url).substr(0, 8), "https://")) {
+    return "wss://" + url.substr(8);
+  }
+  return url;
+}
+
+void set_pending(session_state& st, net::ws_connection& c) {
+  st.pending = pending_op{[](void* p) { static_cast<net::ws_connection*>(p)->cancel(); }, &c};
+}
+
+struct connect_awaiter {
+  session_state& st;
+  net::ws_connection& conn;
+  const net::exchange_timeouts& timeouts;
+  net::ws_outcome* outcome;
+
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) {
+    set_pending(st, conn);
+    conn.start_connect(timeouts, h, outcome);
+  }
+  void await_resume() noexcept { st.pending = {}; }
+};
+
+struct send_awaiter {
+  session_state& st;
+  net::ws_connection& conn;
+  net::ws_opcode op;
+  std::string_view payload;
+  std::uint32_t mask;
+  net::ws_outcome* outcome;
+
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> h) {
+    if (conn.send(op, payload, mask, h, outcome)) return false;  // sent at once
+    set_pending(st, conn);
+    return true;
+  }
+  void await_resume() noexcept { st.pending = {}; }
+};
+
+struct wait_awaiter {
+  session_state& st;
+  net::ws_connection& conn;
+  clock::time_point deadline;
+  net::ws_outcome* outcome;
+
+  bool await_ready() const noexcept { return conn.ready(); }
+  void await_suspend(std::coroutine_handle<> h) {
+    set_pending(st, conn);
+    conn.wait(deadline, h, outcome);
+  }
+  void await_resume() noexcept { st.pending = {}; }
+};
+
+net::ws_connection* find_ws(session_state& st, std::string_view name) {
+  for (auto& [n, c] : st.websockets) {
+    if (n == name) return c.get();
+  }
+  return nullptr;
+}
+
+void set_failure(ws_result& r, const net::ws_outcome& o) {
+  r.error = std::string(net::failure_name(o.kind));
+  if (r.error.empty()) r.error = "io";
+  r.code = o.error ? o.error : std::make_error_code(std::errc::io_error);
+  r.close_code = o.close_code;
+}
+
+void record_ws(session_state& st, std::string_view action, const std::string& target,
+               const ws_result& r) {
+  std::string session = st.metric_session();
+  if (r.ok()) {
+    record_latency(st, metric_key{session, std::string(action), target, {}}, r.duration.count());
+    return;
+  }
+  live_counters::add(st.owner.counters().errors);
+  record_latency(st, metric_key{std::move(session), std::string(action), target, r.error},
+                 r.duration.count());
+}
+
+void print_ws(const session_state& st, std::string_view action, const ws_result& r) {
+  std::string line =
+      r.ok() ? fmt::format("{} {} {} -> ok in {:.3f} ms, {} bytes\n", st.id, action, r.url,
+                           r.duration.count() / 1000.0, r.message.data.size())
+             : fmt::format("{} {} {} -> error {} after {:.3f} ms\n", st.id, action, r.url,
+                           r.error, r.duration.count() / 1000.0);
+  std::fwrite(line.data(), 1, line.size(), stdout);
+}
+
+void finish(session& s, std::string_view action, const std::string& metric_target,
+            const ws_result& r, const ws_options& opts) {
+  auto& st = s.state();
+  record_ws(st, action, metric_target, r);
+  if (st.owner.settings().print_results) print_ws(st, action, r);
+  if (opts.result_callback()) opts.result_callback()(s, r);
+}
+
+clock::time_point deadline_for(session_state& st, const ws_options& opts) {
+  auto t = opts.timeout_value().count() > 0 ? opts.timeout_value() : st.settings().ws_timeout;
+  return clock::now() + t;
+}
+
+// The upgrade request: the session's cookies and basic auth, the handshake headers, opts' headers.
+void write_upgrade(session_state& st, net::ws_connection& conn, const net::url& u,
+                   const std::string& key, const ws_options& opts) {
+  header_list headers{{"Upgrade", "websocket"},
+                      {"Connection", "Upgrade"},
+                      {"Sec-WebSocket-Key", key},
+                      {"Sec-WebSocket-Version", "13"}};
+  for (const auto& h : opts.header_values()) headers.push_back(h);
+  std::string cookie = st.cookies.header_value();
+  std::string host = u.host_header();
+  net::request_head head;
+  head.method = "GET";
+  head.target = u.target;
+  head.host = host;
+  head.headers = &headers;
+  head.cookie = cookie;
+  head.authorization = st.settings().authorization;
+  auto& out = conn.request_buffer();
+  out.clear();
+  net::write_request(out, head);
+}
+
+// Checks the upgrade response (and keeps its cookies); true when the WebSocket is open.
+bool check_upgrade(session_state& st, net::ws_connection& conn, const std::string& key,
+                   ws_result& r) {
+  const auto& resp = conn.upgrade_response();
+  r.status = resp.status;
+  for (const auto& [k, v] : resp.headers) {
+    if (net::iequals(k, "set-cookie")) st.cookies.store(v);
+  }
+  std::string why = net::ws_check_upgrade_response(resp.status, resp.headers, key);
+  if (why.empty()) {
+    conn.accept_upgrade();
+    return true;
+  }
+  r.error = resp.status == 101 ? "protocol" : "rejected";
+  r.code = std::make_error_code(std::errc::connection_refused);
+  conn.close(0);
+  return false;
+}
+
+// One message from conn, or the failure; records nothing.
+task<ws_result> receive_one(session_state& st, net::ws_connection& conn,
+                            clock::time_point deadline, bool decode) {
+  ws_result r;
+  auto start = clock::now();
+  net::ws_outcome o;
+  co_await wait_awaiter{st, conn, deadline, &o};
+  r.duration = since(start);
+  net::ws_inbound m;
+  if (o.kind != net::failure_kind::none) {
+    set_failure(r, o);
+  } else if (conn.receive(m, &o)) {
+    r.message.binary = m.binary;
+    r.message.data = std::move(m.data);
+    if (decode) {
+      r.message.json = nlohmann::json::parse(r.message.data, nullptr, false);
+      if (r.message.json.is_discarded()) {
+        r.message.json = nullptr;
+        r.error = "decode";
+        r.code = std::make_error_code(std::errc::bad_message);
+      }
+    }
+  } else {
+    set_failure(r, o);
+  }
+  co_return r;
+}
+
+// Each message received counts under ws_recv and ws_recv(<url>), as the original's.
+void record_received(session_state& st, const std::string& target, const ws_result& r) {
+  std::string session = st.metric_session();
+  record_latency(st, metric_key{session, "ws_recv", {}, {}}, r.duration.count());
+  record_latency(st, metric_key{std::move(session), "ws_recv", target, {}}, r.duration.count());
+}
+
+ws_result not_connected(const std::string& name) {
+  ws_result r;
+  r.error = "not_connected";
+  r.code = std::make_error_code(std::errc::not_connected);
+  r.url = name.empty() ? std::string("(no connection)") : "(no connection " + name + ")";
+  return r;
+}
+
+}  // namespace
+}  // namespace detail
+
+task<ws_result> session::ws_connect(std::string_view path, ws_options opts) {
+  throw_if_stopped();
+  auto& st = *state_;
+  const auto& settings = st.settings();
+  std::string url = detail::to_ws_url(net::join_url(settings.base_url, path));
+  std::string why;
+  auto parsed = net::parse_url(url, &why);
+  if (!parsed) {
+    throw std::invalid_argument("session " + st.name + ": cannot connect to '" + url + "': " + why);
+  }
+  std::string metric_url =
+      opts.metrics_url_value().empty()
+          ? url
+          : detail::to_ws_url(net::join_url(settings.base_url, opts.metrics_url_value()));
+
+  auto conn_owned = std::make_unique<net::ws_connection>(
+      st.owner.net(),
+      net::endpoint_key{parsed->host, parsed->port, parsed->tls(), settings.verify_tls});
+  auto& conn = *conn_owned;
+  conn.metric_url() = metric_url;
+  if (auto* old = detail::find_ws(st, opts.connection_name())) {
+    for (auto& [n, c] : st.websockets) {
+      if (c.get() == old) c = std::move(conn_owned);
+    }
+  } else {
+    st.websockets.emplace_back(opts.connection_name(), std::move(conn_owned));
+  }
+
+  std::string key = net::ws_make_key(st.owner.rng()(), st.owner.rng()());
+  detail::write_upgrade(st, conn, *parsed, key, opts);
+  net::exchange_timeouts timeouts = settings.timeouts;
+  if (opts.timeout_value().count() > 0) timeouts.connect = opts.timeout_value();
+
+  ws_result r;
+  r.url = url;
+  auto start = clock::now();
+  net::ws_outcome outcome;
+  co_await detail::connect_awaiter{st, conn, timeouts, &outcome};
+  if (outcome.kind != net::failure_kind::none) {
+    detail::set_failure(r, outcome);
+  } else {
+    detail::check_upgrade(st, conn, key, r);
+  }
+  r.duration = detail::since(start);
+  detail::finish(*this, "ws_connect", metric_url, r, opts);
+  throw_if_stopped();
+  co_return r;
+}
+
+namespace detail {
+task<ws_result> send_frame(session& s, net::ws_opcode op, std::string_view payload,
+                           ws_options opts);
+}
+
+task<ws_result> session::ws_send(std::string_view text, ws_options opts) {
+  return detail::send_frame(*this, net::ws_opcode::text, text, std::move(opts));
+}
+
+task<ws_result> session::ws_send_binary(std::string_view bytes, ws_options opts) {
+  return detail::send_frame(*this, net::ws_opcode::binary, bytes, std::move(opts));
+}
+
+task<ws_result> session::ws_send_json(const json& value, ws_options opts) {
+  std::string text = value.dump();
+  co_return co_await detail::send_frame(*this, net::ws_opcode::text, text, opts);
+}
+
+// The payload is framed before the first suspension; it lives in the caller's full expression
+// (the co_await), like an HTTP path.
+task<ws_result> detail::send_frame(session& s, net::ws_opcode op, std::string_view payload,
+                                   ws_options opts) {
+  if (s.stopped()) throw session_stopped(s.stop_reason());
+  auto& st = s.state();
+  auto* conn = detail::find_ws(st, opts.connection_name());
+  if (!conn) {
+    ws_result r = detail::not_connected(opts.connection_name());
+    detail::finish(s, "ws_send", r.url, r, opts);
+    co_return r;
+  }
+  ws_result r;
+  r.url = conn->metric_url();
+  auto start = std::chrono::steady_clock::now();
+  net::ws_outcome outcome;
+  co_await detail::send_awaiter{st, *conn, op, payload, static_cast<std::uint32_t>(st.owner.rng()()), &outcome};
+  r.duration = detail::since(start);
+  if (outcome.kind != net::failure_kind::none) detail::set_failure(r, outcome);
+  detail::finish(s, "ws_send", r.url, r, opts);
+  if (s.stopped()) throw session_stopped(s.stop_reason());
+  co_return r;
+}
+
+task<ws_result> session::ws_recv(ws_options opts) {
+  throw_if_stopped();
+  auto& st = *state_;
+  auto* conn = detail::find_ws(st, opts.connection_name());
+  if (!conn) {
+    ws_result r = detail::not_connected(opts.connection_name());
+    detail::finish(*this, "ws_recv", r.url, r, opts);
+    co_return r;
+  }
+  std::string target = conn->metric_url();
+  auto deadline = detail::deadline_for(st, opts);
+  ws_result r = co_await detail::receive_one(st, *conn, deadline, opts.decodes_json());
+  r.url = target;
+  throw_if_stopped();
+  if (r.ok()) {
+    detail::record_received(st, target, r);
+    if (st.owner.settings().print_results) detail::print_ws(st, "ws_recv", r);
+    if (opts.result_callback()) opts.result_callback()(*this, r);
+  } else {
+    detail::finish(*this, "ws_recv", target, r, opts);
+  }
+  co_return r;
+}
+
+namespace {
+task<ws_result> await_matching(session& s, const ws_options& opts,
+                               const std::function<bool(const ws_message&)>& matches) {
+  auto& st = s.state();
+  auto* conn = detail::find_ws(st, opts.connection_name());
+  if (!conn) {
+    ws_result r = detail::not_connected(opts.connection_name());
+    detail::finish(s, "ws_await_recv", r.url, r, opts);
+    co_return r;
+  }
+  std::string target = conn->metric_url();
+  auto deadline = detail::deadline_for(st, opts);
+  auto start = std::chrono::steady_clock::now();
+  ws_result r;
+  bool done = false;
+  while (!done) {
+    r = co_await detail::receive_one(st, *conn, deadline, opts.decodes_json());
+    r.url = target;
+    if (s.stopped()) throw session_stopped(s.stop_reason());
+    if (!r.ok() && r.error != "decode") break;
+    if (r.ok()) detail::record_received(st, target, r);
+    done = r.ok() && matches(r.message);
+  }
+  r.duration = detail::since(start);
+  if (r.ok()) {
+    if (opts.result_callback()) opts.result_callback()(s, r);
+  } else {
+    detail::finish(s, "ws_await_recv", target, r, opts);
+  }
+  co_return r;
+}
+}  // namespace
+
+task<ws_result> session::ws_await_recv(std::string_view expected, ws_options opts) {
+  throw_if_stopped();
+  std::string want(expected);
+  std::function<bool(const ws_message&)> matches = [want](const ws_message& m) {
+    return !m.binary && m.data == want;
+  };
+  co_return co_await await_matching(*this, opts, matches);
+}
+
+task<ws_result> session::ws_await_recv_json(const json& expected, ws_options opts) {
+  throw_if_stopped();
+  opts.decode_json();
+  json want = expected;
+  std::function<bool(const ws_message&)> matches = [want](const ws_message& m) {
+    return m.json == want;
+  };
+  co_return co_await await_matching(*this, opts, matches);
+}
+
+task<ws_result> session::ws_await_recv(ws_predicate pred, ws_options opts) {
+  throw_if_stopped();
+  std::function<bool(const ws_message&)> matches = std::move(pred);
+  co_return co_await await_matching(*this, opts, matches);
+}
+
+task<void> session::ws_close(ws_options opts) {
+  throw_if_stopped();
+  if (auto* conn = detail::find_ws(*state_, opts.connection_name())) {
+    conn->close(static_cast<std::uint32_t>(state_->owner.rng()()));
+  }
+  co_return;
+}
+
+bool session::ws_connected(std::string_view connection) const {
+  auto* conn = detail::find_ws(*state_, connection);
+  return conn && conn->is_open();
+}
+
+}  // namespace chaperon
