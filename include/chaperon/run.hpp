@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <stop_token>
 #include <optional>
 #include <string>
 
@@ -37,6 +38,10 @@ struct run_options {
   // Called about once a second from the thread that called run_load_test.
   std::function<void(const progress_snapshot&)> on_progress;
   std::chrono::milliseconds progress_interval{1000};
+  // A stop request (e.g. from SIGINT) ends the run as load_test_timeout does: sessions are
+  // stopped, in-flight requests cancelled, and what was measured comes back marked partial.
+  // Checked every 100 ms.
+  std::stop_token stop;
   // Replaces the load model of every entry (the CLI's --rate / --stages).
   std::optional<load_model> model;
 };

@@ -1,10 +1,16 @@
 // Runs a load test for the CLI: live progress line, summary table, result files.
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <stop_token>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -81,6 +87,58 @@ fs::path beside(const fs::path& output, std::string_view suffix) {
   return p;
 }
 
+// SIGINT and SIGTERM stop the run gracefully: the watcher thread turns the first one into a stop
+// request (the run ends within a moment and its partial results are written); a second one
+// exits at once. The signals are blocked in every thread and taken by sigwait, so no handler
+// runs inside the engine.
+class interrupt_watch {
+ public:
+  interrupt_watch() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGUSR2);  // wakes the watcher when the run is over
+    pthread_sigmask(SIG_BLOCK, &set_, &old_);
+    watcher_ = std::thread([this] { watch(); });
+  }
+  ~interrupt_watch() {
+    done_ = true;
+    pthread_kill(watcher_.native_handle(), SIGUSR2);
+    watcher_.join();
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  interrupt_watch(const interrupt_watch&) = delete;
+  interrupt_watch& operator=(const interrupt_watch&) = delete;
+
+  std::stop_token token() const { return source_.get_token(); }
+  int signal_received() const { return first_.load(); }
+
+ private:
+  void watch() {
+    while (!done_) {
+      int sig = 0;
+      if (sigwait(&set_, &sig) != 0 || sig == SIGUSR2) continue;
+      if (first_.load() != 0) {
+        static constexpr char msg[] = "chaperon: second signal, exiting now\n";
+        [[maybe_unused]] auto n = ::write(2, msg, sizeof msg - 1);
+        std::_Exit(128 + sig);
+      }
+      first_ = sig;
+      static constexpr char msg[] =
+          "\nchaperon: stopping (partial results follow; signal again to exit at once)\n";
+      [[maybe_unused]] auto n = ::write(2, msg, sizeof msg - 1);
+      source_.request_stop();
+    }
+  }
+
+  sigset_t set_{};
+  sigset_t old_{};
+  std::stop_source source_;
+  std::atomic<int> first_{0};
+  std::atomic<bool> done_{false};
+  std::thread watcher_;
+};
+
 }  // namespace
 
 int execute(const load_test& test, const common_options& o) {
@@ -89,6 +147,8 @@ int execute(const load_test& test, const common_options& o) {
   progress_printer progress(!o.no_progress);
   options.on_progress = [&progress](const progress_snapshot& p) { progress(p); };
 
+  interrupt_watch interrupts;
+  options.stop = interrupts.token();
   run_results results = run_load_test(test, options);
   progress.finish();
 
@@ -106,6 +166,10 @@ int execute(const load_test& test, const common_options& o) {
     write_file(path, exported);
     write_file(beside(path, ".config.json"), config_report(test, options.config).dump(2) + "\n");
     std::cout << summary << "results: " << path.string() << "\n" << std::flush;
+  }
+  if (int sig = interrupts.signal_received()) {
+    std::cerr << "chaperon: stopped by signal " << sig << "; partial results written\n";
+    return 128 + sig;
   }
   return results.partial ? 3 : 0;
 }

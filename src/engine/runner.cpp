@@ -107,8 +107,8 @@ progress_snapshot snapshot(const std::vector<std::unique_ptr<detail::worker>>& w
   return p;
 }
 
-// Waits for the workers, reporting progress and sending the load test timeout; true when the
-// timeout stopped the run.
+// Waits for the workers, reporting progress and sending the load test timeout or a stop request;
+// true when either stopped the run.
 bool supervise(std::vector<std::unique_ptr<detail::worker>>& workers, std::mutex& mutex,
                std::condition_variable& cv, const std::size_t& finished,
                std::optional<steady::duration> timeout, const run_options& options,
@@ -117,14 +117,20 @@ bool supervise(std::vector<std::unique_ptr<detail::worker>>& workers, std::mutex
   bool stop_sent = false;
   std::unique_lock lock(mutex);
   auto next_progress = start + options.progress_interval;
+  constexpr auto stop_poll = std::chrono::milliseconds(100);
   while (finished < n) {
     auto wake = next_progress;
     if (timeout && !stop_sent) wake = std::min(wake, start + *timeout);
+    if (options.stop.stop_possible() && !stop_sent) wake = std::min(wake, steady::now() + stop_poll);
     cv.wait_until(lock, wake, [&] { return finished == n; });
     if (finished == n) break;
     auto now = steady::now();
     if (timeout && !stop_sent && now >= start + *timeout) {
       for (auto& w : workers) w->request_stop("load_test_timeout");
+      stop_sent = true;
+    }
+    if (!stop_sent && options.stop.stop_requested()) {
+      for (auto& w : workers) w->request_stop("interrupted");
       stop_sent = true;
     }
     if (now >= next_progress) {

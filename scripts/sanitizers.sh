@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds the tests with sanitizers and runs the subsets that fit the CI time limit:
+#   asan: AddressSanitizer + UndefinedBehaviorSanitizer; every unit test, and the integration
+#         tests of the engine's own code paths (control flow, WebSocket sessions, load models,
+#         hostile peers) -- the nginx/CLI/demo-target suites add little there and cost minutes.
+#   tsan: ThreadSanitizer; the tests that run several worker threads at once (load models,
+#         control flow) plus the unit tests of the mergeable results.
+# Usage: scripts/sanitizers.sh [asan|tsan|all]   (default all). Assumes scripts/setup.sh ran.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${CHAPERON_JOBS:-2}
+which=${1:-all}
+
+build_with() {  # dir flags targets...
+  local dir=$1 flags=$2
+  shift 2
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_CXX_FLAGS="-O1 -g -fno-omit-frame-pointer $flags" >/dev/null
+  cmake --build "$dir" -j"$jobs" --target "$@"
+}
+
+if [[ $which == asan || $which == all ]]; then
+  build_with build-asan "-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+    chaperon_unit_tests chaperon_integration_tests
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  ctest --test-dir build-asan --output-on-failure --timeout 300 -j2 -L unit
+  ctest --test-dir build-asan --output-on-failure --timeout 300 -j2 -L integration \
+    -R '^(ControlFlow|WsSession|load_models|Hostile|Abort)'
+fi
+
+if [[ $which == tsan || $which == all ]]; then
+  build_with build-tsan "-fsanitize=thread" chaperon_unit_tests chaperon_integration_tests
+  export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+  ctest --test-dir build-tsan --output-on-failure --timeout 300 -j1 \
+    -R '^(ControlFlow|load_models|RunResults)'
+fi
