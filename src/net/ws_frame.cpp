@@ -84,7 +84,7 @@ void ws_encode_close(std::string& out, std::uint16_t code, std::string_view reas
     buf[0] = static_cast<char>(code >> 8);
     buf[1] = static_cast<char>(code & 0xFF);
     const std::size_t r = utf8_cut(reason, ws_max_close_reason);
-    std::memcpy(buf + 2, reason.data(), r);
+    if (r > 0) std::memcpy(buf + 2, reason.data(), r);
     n = 2 + r;
   }
   ws_encode_frame(out, ws_opcode::close, std::string_view(buf, n), mask_key);
