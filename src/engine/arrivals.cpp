@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "chaperon/scenario.hpp"
+#include "engine/detached.hpp"
 #include "engine/intended_time.hpp"
 #include "engine/lifecycle.hpp"
 #include "engine/load_model.hpp"
@@ -147,17 +148,6 @@ class ramp_driver final : public load_driver, public session_observer {
 };
 
 // ---- open: arrivals at a rate, run on a pool of sessions ----------------------------------------
-
-// A coroutine that nobody awaits: the worker's io_context drives it to completion.
-struct detached {
-  struct promise_type {
-    detached get_return_object() noexcept { return {}; }
-    std::suspend_never initial_suspend() const noexcept { return {}; }
-    std::suspend_never final_suspend() const noexcept { return {}; }
-    void return_void() const noexcept {}
-    void unhandled_exception() const noexcept { std::terminate(); }
-  };
-};
 
 // A pooled session waiting for its next arrival.
 struct idle_slot {

@@ -171,7 +171,7 @@ task<std::optional<json>> session::await_signal_or_timeout(microseconds timeout,
   }
   if (st.mailbox.empty()) co_return std::nullopt;
   json value = std::move(st.mailbox.front());
-  st.mailbox.pop_front();
+  st.mailbox.erase(st.mailbox.begin());
   if (callback) callback(*this, value);
   co_return value;
 }

@@ -14,6 +14,7 @@
 
 #include "engine/arrivals.hpp"
 #include "engine/intended_time.hpp"
+#include "engine/detached.hpp"
 #include "engine/lifecycle.hpp"
 #include "engine/session_state.hpp"
 #include "net/io_services.hpp"
@@ -41,17 +42,6 @@ struct worker::io_parts {
 };
 
 namespace {
-
-// A coroutine that nobody awaits: the worker's io_context drives it to completion.
-struct detached {
-  struct promise_type {
-    detached get_return_object() noexcept { return {}; }
-    std::suspend_never initial_suspend() const noexcept { return {}; }
-    std::suspend_never final_suspend() const noexcept { return {}; }
-    void return_void() const noexcept {}
-    void unhandled_exception() const noexcept { std::terminate(); }
-  };
-};
 
 std::string make_uuid(std::mt19937_64& rng) {
   std::uint64_t a = rng();
@@ -82,11 +72,13 @@ detached drive_session(worker& w, session_plan plan, session_observer* observer)
   w.attach(state, true);
   if (observer) observer->session_started(state);
 
-  asio::steady_timer timeout(w.io());
+  // Allocated only when used: a timer in every session's frame would cost idle sessions memory.
+  std::unique_ptr<asio::steady_timer> timeout;
   if (const json* t = find_path(*plan.config, config_path{"scenario_timeout"}); t && !t->is_null()) {
     try {
-      timeout.expires_after(parse_duration(*t, "scenario_timeout"));
-      timeout.async_wait([&state](const boost::system::error_code& ec) {
+      timeout = std::make_unique<asio::steady_timer>(w.io());
+      timeout->expires_after(parse_duration(*t, "scenario_timeout"));
+      timeout->async_wait([&state](const boost::system::error_code& ec) {
         if (!ec) state.request_stop(stop_kind::timed_out, "scenario_timeout");
       });
     } catch (const std::exception& e) {
@@ -95,7 +87,7 @@ detached drive_session(worker& w, session_plan plan, session_observer* observer)
   }
   if (state.failure.empty()) co_await run_lifecycle(s, entry);
   co_await join_tasks(s);
-  timeout.cancel();
+  if (timeout) timeout->cancel();
   w.record_session_end(state);
   if (observer) observer->session_ended(state);
   w.detach(state);

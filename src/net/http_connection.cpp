@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 
 #include "net/io_services.hpp"
+#include "net/transport_errors.hpp"
 
 namespace chaperon::net {
 
@@ -16,19 +17,6 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 constexpr std::size_t read_buffer_size = 16 * 1024;
-
-bool is_eof(const boost::system::error_code& ec) {
-  return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
-}
-
-failure_kind classify(const boost::system::error_code& ec) {
-  if (is_eof(ec)) return failure_kind::closed;
-  if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe) {
-    return failure_kind::reset;
-  }
-  if (ec.category() == asio::error::get_ssl_category()) return failure_kind::tls;
-  return failure_kind::io;
-}
 }  // namespace
 
 std::string_view failure_name(failure_kind kind) noexcept {

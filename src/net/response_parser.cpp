@@ -255,7 +255,15 @@ response_parser::status response_parser::feed_eof() {
 
 void response_parser::add_body(std::string_view bytes) {
   res_.body_size += bytes.size();
-  if (store_body_) res_.body.append(bytes);
+  if (!store_body_) return;
+  auto& body = res_.body;
+  const std::size_t needed = body.size() + bytes.size();
+  if (needed > body.capacity()) {
+    // Doubling, but never past the body limit: a body that grows toward the limit (chunked,
+    // no length announced) then peaks at the limit, not at twice it.
+    body.reserve(std::min(std::max(needed, body.capacity() * 2), limits_.max_body_bytes));
+  }
+  body.append(bytes);
 }
 
 void response_parser::feed_head(std::string_view data, std::size_t& pos) {

@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 
 #include "net/io_services.hpp"
+#include "net/transport_errors.hpp"
 
 namespace chaperon::net {
 
@@ -21,20 +22,6 @@ constexpr std::size_t tls_read_size = 16 * 1024;
 constexpr int reads_per_wakeup = 4;
 constexpr std::uint16_t close_normal = 1000;
 constexpr std::uint16_t close_protocol_error = 1002;
-
-bool is_eof(const boost::system::error_code& ec) {
-  return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
-}
-
-failure_kind classify(const boost::system::error_code& ec) {
-  if (is_eof(ec)) return failure_kind::closed;
-  if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
-      ec == asio::error::connection_aborted) {
-    return failure_kind::reset;
-  }
-  if (ec.category() == asio::error::get_ssl_category()) return failure_kind::tls;
-  return failure_kind::io;
-}
 
 enum class phase { idle, connecting, open, closed };
 enum class pending_kind { none, connect, send, wait };
