@@ -2,7 +2,6 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 
@@ -138,11 +137,7 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
       connected_ready();
       return;
     }
-    tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket, svc.tls_context(key.verify));
-    boost::system::error_code not_ip;
-    asio::ip::make_address(key.host, not_ip);
-    if (not_ip) SSL_set_tlsext_host_name(tls->native_handle(), key.host.c_str());
-    if (key.verify) tls->set_verify_callback(asio::ssl::host_name_verification(key.host));
+    tls = svc.tls_client(socket, key.host, key.verify);
     tls->async_handshake(asio::ssl::stream_base::client,
                          [this](const boost::system::error_code& hec) {
                            if (hec) {

@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -28,6 +29,17 @@ asio::ssl::context& io_services::tls_context(bool verify) {
     }
   }
   return *slot;
+}
+
+std::unique_ptr<io_services::tls_stream> io_services::tls_client(asio::ip::tcp::socket& socket,
+                                                                const std::string& host,
+                                                                bool verify) {
+  auto tls = std::make_unique<tls_stream>(socket, tls_context(verify));
+  boost::system::error_code not_ip;
+  asio::ip::make_address(host, not_ip);
+  if (not_ip) SSL_set_tlsext_host_name(tls->native_handle(), host.c_str());
+  if (verify) tls->set_verify_callback(asio::ssl::host_name_verification(host));
+  return tls;
 }
 
 std::vector<asio::ip::tcp::endpoint> io_services::resolve(const std::string& host,

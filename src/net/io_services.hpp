@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 namespace chaperon::net {
@@ -56,6 +57,11 @@ class io_services {
 
   boost::asio::io_context& io() noexcept { return io_; }
   boost::asio::ssl::context& tls_context(bool verify);
+  // A TLS client stream over `socket` for `host`: SNI when the host is a name, and the host name
+  // checked against the certificate when `verify`.
+  using tls_stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>;
+  std::unique_ptr<tls_stream> tls_client(boost::asio::ip::tcp::socket& socket,
+                                         const std::string& host, bool verify);
 
   // Resolves host:port (numeric addresses without a lookup; names once per worker, then cached).
   std::vector<boost::asio::ip::tcp::endpoint> resolve(const std::string& host, std::uint16_t port,

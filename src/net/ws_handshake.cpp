@@ -1,6 +1,7 @@
 #include "net/ws_handshake.hpp"
 
 #include "net/ascii.hpp"
+#include "net/request_writer.hpp"
 
 #include <openssl/sha.h>
 
@@ -11,8 +12,6 @@ namespace chaperon::net {
 namespace {
 
 constexpr std::string_view accept_guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-constexpr std::string_view base64_alphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 constexpr std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -42,37 +41,13 @@ const std::string* find_header(const std::vector<std::pair<std::string, std::str
 
 }  // namespace
 
-std::string ws_base64(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  std::size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t v = (std::uint32_t{p[i]} << 16) | (std::uint32_t{p[i + 1]} << 8) | p[i + 2];
-    out += base64_alphabet[(v >> 18) & 0x3F];
-    out += base64_alphabet[(v >> 12) & 0x3F];
-    out += base64_alphabet[(v >> 6) & 0x3F];
-    out += base64_alphabet[v & 0x3F];
-  }
-  const std::size_t rest = bytes.size() - i;
-  if (rest > 0) {
-    std::uint32_t v = std::uint32_t{p[i]} << 16;
-    if (rest == 2) v |= std::uint32_t{p[i + 1]} << 8;
-    out += base64_alphabet[(v >> 18) & 0x3F];
-    out += base64_alphabet[(v >> 12) & 0x3F];
-    out += rest == 2 ? base64_alphabet[(v >> 6) & 0x3F] : '=';
-    out += '=';
-  }
-  return out;
-}
-
 std::string ws_make_key(std::uint64_t a, std::uint64_t b) {
   char raw[16];
   for (int i = 0; i < 8; ++i) {
     raw[i] = static_cast<char>(a >> (56 - 8 * i));
     raw[8 + i] = static_cast<char>(b >> (56 - 8 * i));
   }
-  return ws_base64(std::string_view(raw, sizeof raw));
+  return base64_encode(std::string_view(raw, sizeof raw));
 }
 
 std::string ws_accept_for(std::string_view key) {
@@ -81,19 +56,7 @@ std::string ws_accept_for(std::string_view key) {
   input.append(key).append(accept_guid);
   unsigned char digest[SHA_DIGEST_LENGTH];
   SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  return ws_base64(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
-}
-
-void ws_write_upgrade_request(std::string& out, std::string_view target, std::string_view host,
-                              std::string_view key,
-                              const std::vector<std::pair<std::string, std::string>>& extra) {
-  out.append("GET ").append(target.empty() ? std::string_view("/") : target).append(" HTTP/1.1\r\n");
-  out.append("Host: ").append(host).append("\r\n");
-  out.append("Upgrade: websocket\r\nConnection: Upgrade\r\n");
-  out.append("Sec-WebSocket-Key: ").append(key).append("\r\n");
-  out.append("Sec-WebSocket-Version: 13\r\n");
-  for (const auto& [name, value] : extra) out.append(name).append(": ").append(value).append("\r\n");
-  out.append("\r\n");
+  return base64_encode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
 std::string ws_check_upgrade_response(int status,

@@ -1,6 +1,7 @@
 #pragma once
-// The client half of the WebSocket opening handshake (RFC 6455 4.1), without any I/O: building
-// the upgrade request and checking the server's answer.
+// The client half of the WebSocket opening handshake (RFC 6455 4.1), without any I/O: the key
+// and the check of the server's answer. The request itself is an ordinary GET written by
+// write_request (request_writer.hpp), so it carries the session's cookies and auth like any other.
 
 #include <cstdint>
 #include <string>
@@ -16,16 +17,6 @@ std::string ws_make_key(std::uint64_t a, std::uint64_t b);
 // The Sec-WebSocket-Accept a server must answer for `key`:
 // base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")).
 std::string ws_accept_for(std::string_view key);
-
-// Standard base64 (with padding) of `bytes`.
-std::string ws_base64(std::string_view bytes);
-
-// Appends the upgrade request: "GET <target> HTTP/1.1", Host, Upgrade: websocket,
-// Connection: Upgrade, Sec-WebSocket-Key, Sec-WebSocket-Version: 13, then `extra` headers
-// (name, value) as given, then the blank line.
-void ws_write_upgrade_request(std::string& out, std::string_view target, std::string_view host,
-                              std::string_view key,
-                              const std::vector<std::pair<std::string, std::string>>& extra);
 
 // Checks an upgrade response: status 101, Upgrade: websocket and Connection: upgrade
 // (case-insensitive, either may be a comma-separated list), Sec-WebSocket-Accept matching key,

@@ -27,7 +27,7 @@ declare -A harness=(
   [config]="src/engine/config.cpp"
   [run_results]="src/metrics/histogram.cpp src/metrics/run_results.cpp -- -lfmt"
   [ws_frame]="src/net/ws_frame.cpp"
-  [ws_handshake]="src/net/ws_handshake.cpp src/net/response_parser.cpp -- -lcrypto"
+  [ws_handshake]="src/net/ws_handshake.cpp src/net/request_writer.cpp src/net/response_parser.cpp -- -lcrypto"
 )
 
 if ! command -v "$cxx" >/dev/null; then

@@ -4,6 +4,7 @@
 // Besides the fuzzed response, a correct answer for the same key followed by the fuzzed headers
 // must be accepted, and base64 must decode back to its input.
 
+#include "net/request_writer.hpp"
 #include "net/response_parser.hpp"
 #include "net/ws_handshake.hpp"
 
@@ -89,7 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const std::string accept = ws_accept_for(key);
   check(accept.size() == 28 && base64_decode(accept).size() == 20, "accept is base64 of a SHA-1");
-  check(base64_decode(ws_base64(key)) == key, "base64 round-trips");
+  check(base64_decode(base64_encode(key)) == key, "base64 round-trips");
 
   response_parser parser;
   parser.reset();
@@ -124,10 +125,5 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string verdict = ws_check_upgrade_response(101, good, key);
   check(extension ? verdict == "unsupported extension" : verdict.empty(), "a correct answer is accepted");
 
-  // The request carries the key and every extra header on lines of their own.
-  std::string request;
-  ws_write_upgrade_request(request, "/", "h", accept, {{"X-Key", std::string(key)}});
-  check(request.rfind("GET / HTTP/1.1\r\n", 0) == 0, "request line first");
-  check(request.size() >= 4 && request.compare(request.size() - 4, 4, "\r\n\r\n") == 0, "ends with a blank line");
   return 0;
 }

@@ -9,25 +9,12 @@
 namespace {
 
 using chaperon::net::ws_accept_for;
-using chaperon::net::ws_base64;
 using chaperon::net::ws_check_upgrade_response;
 using chaperon::net::ws_make_key;
-using chaperon::net::ws_write_upgrade_request;
 using headers = std::vector<std::pair<std::string, std::string>>;
 
 constexpr const char* rfc_key = "dGhlIHNhbXBsZSBub25jZQ==";
 constexpr const char* rfc_accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
-
-TEST(ws_handshake, base64_rfc4648_vectors) {
-  EXPECT_EQ(ws_base64(""), "");
-  EXPECT_EQ(ws_base64("f"), "Zg==");
-  EXPECT_EQ(ws_base64("fo"), "Zm8=");
-  EXPECT_EQ(ws_base64("foo"), "Zm9v");
-  EXPECT_EQ(ws_base64("foob"), "Zm9vYg==");
-  EXPECT_EQ(ws_base64("fooba"), "Zm9vYmE=");
-  EXPECT_EQ(ws_base64("foobar"), "Zm9vYmFy");
-  EXPECT_EQ(ws_base64(std::string("\xFF\xFE\x00", 3)), "//4A");
-}
 
 TEST(ws_handshake, rfc_accept_key_example) {
   EXPECT_EQ(ws_accept_for(rfc_key), rfc_accept);
@@ -42,22 +29,6 @@ TEST(ws_handshake, make_key_encodes_16_bytes_big_endian) {
   EXPECT_EQ(k.size(), 24u);
   EXPECT_EQ(k.substr(22), "==");
   EXPECT_NE(k, ws_make_key(2, 1));
-}
-
-TEST(ws_handshake, upgrade_request_layout) {
-  std::string out = "x";
-  ws_write_upgrade_request(out, "/chat?room=1", "127.0.0.1:8080", rfc_key,
-                           {{"Origin", "http://127.0.0.1"}, {"Sec-WebSocket-Protocol", "chat"}});
-  EXPECT_EQ(out,
-            "xGET /chat?room=1 HTTP/1.1\r\n"
-            "Host: 127.0.0.1:8080\r\n"
-            "Upgrade: websocket\r\n"
-            "Connection: Upgrade\r\n"
-            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-            "Sec-WebSocket-Version: 13\r\n"
-            "Origin: http://127.0.0.1\r\n"
-            "Sec-WebSocket-Protocol: chat\r\n"
-            "\r\n");
 }
 
 headers good_response() {
