@@ -49,6 +49,15 @@ def start_nginx(prefix, port, core):
     sys.exit("nginx did not start listening")
 
 
+def bench_nginx(server_core, name="chaperon-bench-"):
+    """nginx in a fresh temporary prefix on a free port: (prefix, url, process)."""
+    prefix = tempfile.mkdtemp(prefix=name)
+    for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        os.makedirs(os.path.join(prefix, d))
+    port = free_port()
+    return prefix, f"http://127.0.0.1:{port}/", start_nginx(prefix, port, server_core)
+
+
 def measured(cmd):
     """Runs cmd, returns (stdout, cpu seconds, peak RSS KiB) of that child alone."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -89,12 +98,7 @@ def main():
     binary = os.path.join(args.build, "chaperon")
     server_core, client_core = (0, 1) if os.cpu_count() > 1 else (0, 0)
 
-    prefix = tempfile.mkdtemp(prefix="chaperon-bench-")
-    for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        os.makedirs(os.path.join(prefix, d))
-    port = free_port()
-    nginx = start_nginx(prefix, port, server_core)
-    url = f"http://127.0.0.1:{port}/"
+    prefix, url, nginx = bench_nginx(server_core)
     rows = {"wrk": [], "chaperon": []}
     try:
         for r in range(args.rounds):

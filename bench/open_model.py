@@ -16,9 +16,8 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 
-from http_vs_wrk import HERE, free_port, measured, run_wrk, start_nginx
+from http_vs_wrk import HERE, bench_nginx, measured, run_wrk
 
 
 def run_open(binary, url, rate, duration, core, out_path):
@@ -58,12 +57,7 @@ def main():
     binary = os.path.join(args.build, "chaperon")
     server_core, client_core = (0, 1) if os.cpu_count() > 1 else (0, 0)
 
-    prefix = tempfile.mkdtemp(prefix="chaperon-bench-")
-    for d in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        os.makedirs(os.path.join(prefix, d))
-    port = free_port()
-    nginx = start_nginx(prefix, port, server_core)
-    url = f"http://127.0.0.1:{port}/"
+    prefix, url, nginx = bench_nginx(server_core)
     try:
         print(f"{'target/s':>9} {'started':>8} {'dropped':>8} {'achieved/s':>11} "
               f"{'lag p50 ms':>11} {'lag p99 ms':>11} {'lag max ms':>11} {'saturated':>9} "

@@ -7,7 +7,8 @@
 #         several times, so they would measure the sanitizer, not the engine.
 #   tsan: ThreadSanitizer; the tests that run several worker threads at once (load models,
 #         control flow) plus the unit tests of the mergeable results, again without the two
-#         latency-accuracy tests. Not in CI yet: it adds a third full build.
+#         latency-accuracy tests.
+# .ci/run runs both (all).
 # Usage: scripts/sanitizers.sh [asan|tsan|all]   (default all). Assumes scripts/setup.sh ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
