@@ -54,7 +54,9 @@ fuzz_one() {
       limit=(-max_total_time="$left")
     fi
     log="$artifacts/run-$crashes.log"
-    nice -n 19 "$exe" -runs=$((runs - done_runs)) "${limit[@]}" -timeout=10 -rss_limit_mb=2048 \
+    # SCHED_IDLE: the fuzzers take only CPU time nothing else wants, so they can run beside
+    # builds and tests (even the timing tests) without disturbing them.
+    chrt --idle 0 "$exe" -runs=$((runs - done_runs)) "${limit[@]}" -timeout=10 -rss_limit_mb=2048 \
       -malloc_limit_mb=32 -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" "${dirs[@]}" \
       >"$log" 2>&1 || rc=$?
     executed=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)

@@ -51,7 +51,12 @@ task<void> get_truth_path(session& s) {
   co_await s.get(s.config_as<std::string>("truth_path"));
 }
 
-task<void> ping(session& s) { co_await s.get("/truth/fixed/100"); }
+// Notes when each answer arrived, so that the test knows the true latency of every request from
+// its intended start without modelling the server.
+task<void> ping(session& s) {
+  co_await s.get("/truth/fixed/100");
+  seen().add("ping_done", clock_ticks());
+}
 
 task<void> paced_through_stall(session& s) {
   auto armed = co_await s.post("/truth/stall?after_ms=1000&for_ms=1000");
@@ -172,9 +177,9 @@ TEST(load_models, open_model_percentiles_match_the_truth_target) {
   }
 }
 
-// A paced loop (one request every 5 ms on one connection) through a 1 s server stall. The truth
-// is a queue: request k is due at t_k, sent when due or when the one before it is answered, and
-// answered c later, or at the stall's end when its answer falls in the stall.
+// A paced loop (one request every 5 ms on one connection) through a 1 s server stall. Corrected
+// latency must equal the truth observed by the scenario (answer time minus due time) and follow
+// the queue that a stall makes; measured latency must not show the stall.
 TEST(load_models, stall_is_visible_in_corrected_latency_only) {
   demo_server demo;
   reset_truth(demo);
@@ -195,12 +200,22 @@ TEST(load_models, stall_is_visible_in_corrected_latency_only) {
   const std::int64_t loop_start = seen().only("loop_start").get<std::int64_t>();
   const std::int64_t stall_start = seen().only("stall_armed").get<std::int64_t>() + 1'000'000;
   const std::int64_t stall_end = stall_start + 1'000'000;
-  // Service time: a paced request takes about the median; the requests that catch up after the
-  // stall run back to back on a hot connection and take about the fastest tenth (their sum over
-  // ~200 requests moves p90 by tens of milliseconds, so the median would be wrong there).
+  // Observed truth: request k is due at loop_start + k * 5 ms (the pacing) and was answered when
+  // the scenario noted it.
+  const auto done_at = seen().take("ping_done");
+  ASSERT_EQ(done_at.size(), 1000u);
+  std::vector<std::int64_t> observed;
+  for (std::size_t k = 0; k < done_at.size(); ++k) {
+    observed.push_back(done_at[k].get<std::int64_t>() - (loop_start + std::int64_t(k) * 5000));
+  }
+  std::sort(observed.begin(), observed.end());
+  // Analytic truth, a queue: request k is sent when due or when the one before it is answered,
+  // and answered a service time later, or at the stall's end when its answer falls in the stall.
+  // A paced request takes about the median; the ~200 that catch up after the stall run back to
+  // back on a hot connection and take about the fastest tenth.
   const std::int64_t c = measured.value_at_percentile(50);
   const std::int64_t c_catch_up = measured.value_at_percentile(10);
-  std::vector<std::int64_t> truth;
+  std::vector<std::int64_t> model;
   std::int64_t done = 0;
   for (std::int64_t k = 0; k < 1000; ++k) {
     std::int64_t due = loop_start + k * 5000;
@@ -208,21 +223,27 @@ TEST(load_models, stall_is_visible_in_corrected_latency_only) {
     bool stalled = sent + 100 >= stall_start && sent + 100 < stall_end;
     std::int64_t service = sent > due ? c_catch_up : c;
     done = stalled ? stall_end + (service - 100) : sent + service;
-    truth.push_back(done - due);
+    model.push_back(done - due);
   }
-  std::sort(truth.begin(), truth.end());
+  std::sort(model.begin(), model.end());
   for (double p : {50.0, 90.0, 99.0}) {
-    std::printf("stall p%.0f: measured %.3f ms, corrected %.3f ms, truth %.3f ms\n", p,
-                measured.value_at_percentile(p) / 1000.0,
-                corrected.value_at_percentile(p) / 1000.0, percentile_of(truth, p) / 1000.0);
+    std::printf("stall p%.0f: measured %.3f ms, corrected %.3f ms, observed %.3f ms, queue model "
+                "%.3f ms\n", p, measured.value_at_percentile(p) / 1000.0,
+                corrected.value_at_percentile(p) / 1000.0, percentile_of(observed, p) / 1000.0,
+                percentile_of(model, p) / 1000.0);
   }
+  // Corrected latency is the observed truth. The queue model only approximates the drain after
+  // the stall (each catch-up request's own service time is not known), so it gets 5%: enough to
+  // show the shape, not to fail when a busy machine slows the drain.
   for (double p : {90.0, 95.0, 99.0, 99.9}) {
-    auto expected = percentile_of(truth, p);
+    auto expected = percentile_of(observed, p);
     EXPECT_NEAR(corrected.value_at_percentile(p), expected, expected * 0.02) << "p" << p;
+    auto modelled = percentile_of(model, p);
+    EXPECT_NEAR(corrected.value_at_percentile(p), modelled, modelled * 0.05) << "model p" << p;
   }
-  EXPECT_NEAR(corrected.value_at_percentile(50), percentile_of(truth, 50), 1000);
+  EXPECT_NEAR(corrected.value_at_percentile(50), percentile_of(observed, 50), 1000);
   // Measured from the actual send, the stall is one slow request among fast ones.
-  EXPECT_GT(percentile_of(truth, 90), 300'000);
+  EXPECT_GT(percentile_of(observed, 90), 300'000);
   EXPECT_LT(measured.value_at_percentile(90), 10'000);
   EXPECT_LT(measured.value_at_percentile(99), 10'000);
   EXPECT_GT(measured.max(), 800'000);
