@@ -65,8 +65,10 @@ fuzz_one() {
     ((cap > 0)) && limit+=(-max_len="$cap")
     log="$artifacts/run-$crashes.log"
     # SCHED_IDLE: the fuzzers take only CPU time nothing else wants, so they can run beside
-    # builds and tests (even the timing tests) without disturbing them.
-    chrt --idle 0 "$exe" -runs=$((runs - done_runs)) "${limit[@]}" -timeout=10 -rss_limit_mb=2048 \
+    # builds and tests (even the timing tests) without disturbing them. libFuzzer's timeout is
+    # wall time, and a starved harness once "timed out" on an input that replays in 12 ms: hence
+    # 60 s here (the smoke run, on a machine of its own, keeps 10 s).
+    chrt --idle 0 "$exe" -runs=$((runs - done_runs)) "${limit[@]}" -timeout=60 -rss_limit_mb=2048 \
       -malloc_limit_mb=32 -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" "${dirs[@]}" \
       >"$log" 2>&1 || rc=$?
     executed=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
