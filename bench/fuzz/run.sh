@@ -40,6 +40,11 @@ declare -A max_len_of=([config]=512 [cookie_jar]=1024)
 
 state_get() { cat "$out/state/$1.$2" 2>/dev/null || echo 0; }
 state_put() { echo "$3" >"$out/state/$1.$2"; }
+# One table row, from the recorded state.
+row() {
+  printf '%-16s %12d %8d %8d %8d\n' "$1" "$(state_get "$1" executed)" "$(state_get "$1" crashes)" \
+    "$(find "$out/corpus/$1" -type f 2>/dev/null | wc -l)" "$(state_get "$1" seconds)"
+}
 
 fuzz_one() {
   local name=$1 exe="$out/fuzz_$1" corpus="$out/corpus/$1" artifacts="$out/artifacts/$1"
@@ -87,8 +92,7 @@ fuzz_one() {
     echo "$name: crash $crashes, see $log" >&2
     ((crashes < max_crashes)) || break
   done
-  printf '%-16s %12d %8d %8d %8d\n' "$name" "$done_runs" "$crashes" \
-    "$(find "$corpus" -type f | wc -l)" "$(state_get "$name" seconds)" >&2
+  row "$name" >&2
 }
 
 for name in $names; do
@@ -99,8 +103,4 @@ done
 wait
 
 printf '%-16s %12s %8s %8s %8s\n' harness executions crashes corpus seconds
-for name in $names; do
-  printf '%-16s %12d %8d %8d %8d\n' "$name" "$(state_get "$name" executed)" \
-    "$(state_get "$name" crashes)" "$(find "$out/corpus/$name" -type f 2>/dev/null | wc -l)" \
-    "$(state_get "$name" seconds)"
-done
+for name in $names; do row "$name"; done
