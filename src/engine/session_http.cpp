@@ -104,15 +104,15 @@ void write_request(session_state& st, net::http_connection& conn, http_method me
 }
 
 metric_id ok_metric(session_state& st, http_method method, const std::string& metric_url) {
-  if (st.cached_metric != no_metric && st.cached_method == method &&
-      st.cached_metric_url == metric_url) {
-    return st.cached_metric;
+  auto& memo = st.memo();
+  if (memo.metric != no_metric && memo.method == method && memo.metric_url == metric_url) {
+    return memo.metric;
   }
-  st.cached_metric = st.owner.recorder().intern(
+  memo.metric = st.owner.recorder().intern(
       metric_key{st.metric_session(), std::string(method_name(method)), metric_url, {}});
-  st.cached_method = method;
-  st.cached_metric_url = metric_url;
-  return st.cached_metric;
+  memo.method = method;
+  memo.metric_url = metric_url;
+  return memo.metric;
 }
 
 void record(session_state& st, http_method method, const std::string& metric_url,
@@ -191,9 +191,10 @@ resolved_target resolve_target(session_state& st, std::string_view path, const h
 const resolved_target& target_for(session_state& st, std::string_view path, const http_options& o,
                                   std::optional<resolved_target>& scratch) {
   bool plain = o.param_values().empty() && request_builder::metrics_url(o).empty();
-  if (plain && st.last_target && st.last_target->path == path) return *st.last_target;
+  auto& last = st.memo().last_target;
+  if (plain && last && last->path == path) return *last;
   auto t = resolve_target(st, path, o);
-  if (plain) return st.last_target.emplace(std::move(t));
+  if (plain) return last.emplace(std::move(t));
   return scratch.emplace(std::move(t));
 }
 }  // namespace

@@ -74,30 +74,30 @@ session_state::session_state(worker& w, std::string id_, std::string name_,
 
 session_state::~session_state() = default;
 
-const http_settings& session_state::settings() {
-  if (settings_) return *settings_;
-  const json& cfg = *config;
-  http_settings s;
+std::shared_ptr<const http_settings> make_http_settings(const json& cfg) {
+  auto s = std::make_shared<http_settings>();
   if (const json* base = find_path(cfg, config_path{"base_url"}); base && base->is_string()) {
-    s.base_url = base->get<std::string>();
+    s->base_url = base->get<std::string>();
   }
-  s.authorization = basic_auth_from(cfg);
-  s.timeouts.connect = config_ms(cfg, "connect_timeout", std::chrono::milliseconds(5000));
-  s.timeouts.request = config_ms(cfg, "request_timeout", std::chrono::milliseconds(10000));
+  s->authorization = basic_auth_from(cfg);
+  s->timeouts.connect = config_ms(cfg, "connect_timeout", std::chrono::milliseconds(5000));
+  s->timeouts.request = config_ms(cfg, "request_timeout", std::chrono::milliseconds(10000));
   if (const json* v = find_path(cfg, config_path{"insecure"}); v && v->is_boolean()) {
-    s.verify_tls = !v->get<bool>();
+    s->verify_tls = !v->get<bool>();
   }
   if (const json* v = find_path(cfg, config_path{"skip_query_params_in_metrics"});
       v && v->is_boolean()) {
-    s.skip_query_in_metrics = v->get<bool>();
+    s->skip_query_in_metrics = v->get<bool>();
   }
-  s.ws_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+  s->ws_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
       config_ms(cfg, "ws_timeout", std::chrono::milliseconds(10000)));
-  s.source_addresses = source_addresses_from(cfg);
-  settings_ = std::move(s);
-  if (!settings_->source_addresses.empty()) {
-    settings_->timeouts.sources = &settings_->source_addresses;
-  }
+  s->source_addresses = source_addresses_from(cfg);
+  if (!s->source_addresses.empty()) s->timeouts.sources = &s->source_addresses;
+  return s;
+}
+
+const http_settings& session_state::settings() {
+  if (!settings_) settings_ = owner.settings_for(config);
   return *settings_;
 }
 

@@ -39,6 +39,9 @@ struct http_settings {
   std::vector<std::string> source_addresses;     // config source_addresses (timeouts.sources)
 };
 
+// Builds the settings of a config (throws config_error naming a bad key).
+std::shared_ptr<const http_settings> make_http_settings(const json& config);
+
 // A request target resolved once: URL joined and parsed, Host header, metric URL, connection.
 // A loop over one path reuses it instead of joining and parsing the URL every time.
 struct resolved_target {
@@ -48,6 +51,16 @@ struct resolved_target {
   std::string host_header;
   std::string metric_url;
   net::http_connection* connection = nullptr;
+};
+
+// What a session remembers from its last HTTP request, so that a loop over one URL resolves it
+// and interns its metric name once. Allocated by the first request: a session that only holds a
+// WebSocket does not carry its ~300 bytes.
+struct http_memo {
+  std::optional<resolved_target> last_target;
+  std::string metric_url;
+  http_method method = http_method::get;
+  metric_id metric = no_metric;
 };
 
 // Something the session is waiting on, which a stop must interrupt.
@@ -110,17 +123,16 @@ class session_state {
   std::shared_ptr<std::function<void()>> action_abort;
   std::size_t active_index = 0;  // position in the worker's active list
 
-  // Metric ids of the last request target, so a loop over one URL interns its name once.
-  std::string cached_metric_url;
-  http_method cached_method = http_method::get;
-  metric_id cached_metric = no_metric;
-
+  // Shared by the sessions of one worker whose config is the same (see worker::settings_for).
   const http_settings& settings();
   void invalidate_settings() {
     settings_.reset();
-    last_target.reset();
+    if (memo_) memo_->last_target.reset();
   }
-  std::optional<resolved_target> last_target;
+  http_memo& memo() {
+    if (!memo_) memo_ = std::make_unique<http_memo>();
+    return *memo_;
+  }
   std::string metric_session() const;  // "" unless per-session rows are on
 
   // Stops the session and interrupts what it waits on.
@@ -138,7 +150,8 @@ class session_state {
   std::uint64_t model_seq = 0;  // start order among a ramp's sessions
 
  private:
-  std::optional<http_settings> settings_;
+  std::shared_ptr<const http_settings> settings_;
+  std::unique_ptr<http_memo> memo_;
 };
 
 }  // namespace chaperon::detail

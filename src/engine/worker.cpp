@@ -61,14 +61,20 @@ std::int64_t thread_cpu_ns() {
   return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
-detached drive_session(worker& w, session_plan plan, session_observer* observer) {
+// Outside the coroutine, so that the id and name strings are not kept in its frame while the
+// session runs (idle sessions are counted in thousands).
+std::unique_ptr<session_state> new_session_state(worker& w, const session_plan& plan) {
   std::string id = make_uuid(w.rng());
   const auto& entry = *plan.entry;
   std::string name =
       entry.session_name.empty() ? entry.scenario_name() + " " + id : entry.session_name;
-  auto owned = std::make_unique<session_state>(w, std::move(id), std::move(name), plan.config);
-  session_state& state = *owned;
-  session s(std::move(owned));
+  return std::make_unique<session_state>(w, std::move(id), std::move(name), plan.config);
+}
+
+detached drive_session(worker& w, session_plan plan, session_observer* observer) {
+  const auto& entry = *plan.entry;
+  session s(new_session_state(w, plan));
+  session_state& state = s.state();
   w.attach(state, true);
   if (observer) observer->session_started(state);
 
@@ -167,6 +173,21 @@ void worker::release() {
 }
 
 std::string worker::new_session_id() { return make_uuid(rng_); }
+
+std::shared_ptr<const http_settings> worker::settings_for(
+    const std::shared_ptr<const json>& config) {
+  for (const auto& [cfg, settings] : settings_cache_) {
+    if (cfg == config) return settings;
+  }
+  auto settings = make_http_settings(*config);
+  // A config only this session holds is its own (it wrote to it, or a nested run_scenario made
+  // it): it gets its own settings. Holding it here would also make its next write copy it.
+  if (config.use_count() == 1) return settings;
+  constexpr std::size_t max_cached = 8;
+  std::erase_if(settings_cache_, [](const auto& e) { return e.first.use_count() == 1; });
+  if (settings_cache_.size() < max_cached) settings_cache_.emplace_back(config, settings);
+  return settings;
+}
 
 void worker::record_schedule_lag(std::chrono::steady_clock::duration lag) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(lag).count();

@@ -28,6 +28,7 @@ class io_services;
 namespace chaperon::detail {
 
 class session_state;
+struct http_settings;
 struct wait_slot;
 struct child_task;
 
@@ -128,6 +129,8 @@ class worker {
   void hold() noexcept { ++remaining_; }
   void release();
   std::string new_session_id();
+  // The HTTP settings of `config`, built once for all sessions that share it (worker thread only).
+  std::shared_ptr<const http_settings> settings_for(const std::shared_ptr<const json>& config);
   void record_schedule_lag(std::chrono::steady_clock::duration lag);
   arrival_counts& arrivals() noexcept { return results_.arrivals; }
   void count_session_error(const std::string& reason) { results_.session_errors[reason]++; }
@@ -157,6 +160,9 @@ class worker {
   std::unique_ptr<io_parts> io_;
   std::vector<std::unique_ptr<load_driver>> drivers_;
   std::vector<session_state*> active_;
+  // Settings by shared config: a handful of entries (one per load test entry, at most 8).
+  std::vector<std::pair<std::shared_ptr<const json>, std::shared_ptr<const http_settings>>>
+      settings_cache_;
   std::size_t remaining_ = 0;
   run_results results_;
 };

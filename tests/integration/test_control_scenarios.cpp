@@ -234,6 +234,35 @@ TEST(ControlFlowNested, CookiesFromANestedScenarioAreSentAfterwards) {
   EXPECT_EQ(r.total_requests(), 2u);
 }
 
+task<> inner_gets_echo(session& s) { co_await s.get("/echo"); }
+
+// Sessions share the HTTP settings of a shared config; one that writes its config, or runs a
+// nested scenario with another base_url, gets its own, and the others keep theirs.
+task<> rebases_midway(session& s) {
+  co_await s.get("/echo");
+  co_await s.delay(5ms);  // every session has made its first request before any rebases
+  const auto base = s.config_as<std::string>("base_url");
+  s.set_config("base_url", base + "/api");
+  co_await s.get("/echo");
+  const auto inner = chaperon::make_scenario("Inner", &inner_gets_echo);
+  json nested{{"base_url", base + "/nested"}};
+  co_await s.run_scenario(inner, std::move(nested));
+  co_await s.get("/echo");
+}
+
+TEST(ControlFlowNested, ConfigWritesAndNestedConfigsChangeTheBaseUrlOfThatSessionOnly) {
+  demo_server demo;
+  json config{{"base_url", demo.url()}};
+  constexpr std::size_t sessions = 4;
+  auto r = run_scenario_test(chaperon::make_scenario("Rebase", &rebases_midway), config, {},
+                             sessions);
+  EXPECT_EQ(demo.path_count("/echo"), sessions);
+  EXPECT_EQ(demo.path_count("/api/echo"), 2 * sessions);
+  EXPECT_EQ(demo.path_count("/nested/echo"), sessions);
+  EXPECT_EQ(count_of(r, key("get", demo.url() + "/api/echo")), 2 * sessions);
+  EXPECT_EQ(r.sessions.completed, sessions);
+}
+
 task<> seq_assigns(session& s) {
   s.assign("token", "abc");
   if (s.has_config("abort_first")) s.abort("first said stop");
