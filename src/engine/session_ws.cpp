@@ -220,51 +220,73 @@ ws_result not_connected(const std::string& name) {
 }  // namespace
 }  // namespace detail
 
-task<ws_result> session::ws_connect(std::string_view path, ws_options opts) {
-  throw_if_stopped();
-  auto& st = *state_;
+namespace detail {
+namespace {
+
+// What ws_connect keeps while it waits. The rest (URL strings, the parsed URL) is built in
+// prepare_connect, outside the coroutine frame: thousands of sessions that connect at once would
+// otherwise each hold it until their upgrade is answered.
+struct ws_dial {
+  net::ws_connection* conn = nullptr;
+  std::string key;
+  net::exchange_timeouts timeouts;
+};
+
+// Resolves the URL, installs the connection under its name (replacing one of the same name) and
+// writes the upgrade request. Throws for a URL that cannot be connected to.
+ws_dial prepare_connect(session_state& st, std::string_view path, const ws_options& opts,
+                        ws_result& r) {
   const auto& settings = st.settings();
-  std::string url = detail::to_ws_url(net::join_url(settings.base_url, path));
+  std::string url = to_ws_url(net::join_url(settings.base_url, path));
   std::string why;
   auto parsed = net::parse_url(url, &why);
   if (!parsed) {
     throw std::invalid_argument("session " + st.name + ": cannot connect to '" + url + "': " + why);
   }
-  std::string metric_url =
-      opts.metrics_url_value().empty()
-          ? url
-          : detail::to_ws_url(net::join_url(settings.base_url, opts.metrics_url_value()));
-
   auto conn_owned = std::make_unique<net::ws_connection>(
       st.owner.net(),
       net::endpoint_key{parsed->host, parsed->port, parsed->tls(), settings.verify_tls});
-  auto& conn = *conn_owned;
-  conn.metric_url() = metric_url;
-  if (auto* old = detail::find_ws(st, opts.connection_name())) {
+  ws_dial dial;
+  dial.conn = conn_owned.get();
+  dial.conn->metric_url() =
+      opts.metrics_url_value().empty()
+          ? url
+          : to_ws_url(net::join_url(settings.base_url, opts.metrics_url_value()));
+  if (auto* old = find_ws(st, opts.connection_name())) {
     for (auto& [n, c] : st.websockets) {
       if (c.get() == old) c = std::move(conn_owned);
     }
   } else {
     st.websockets.emplace_back(opts.connection_name(), std::move(conn_owned));
   }
+  dial.key = net::ws_make_key(st.owner.rng()(), st.owner.rng()());
+  write_upgrade(st, *dial.conn, *parsed, dial.key, opts);
+  dial.timeouts = settings.timeouts;
+  if (opts.timeout_value().count() > 0) dial.timeouts.connect = opts.timeout_value();
+  r.url = std::move(url);
+  return dial;
+}
 
-  std::string key = net::ws_make_key(st.owner.rng()(), st.owner.rng()());
-  detail::write_upgrade(st, conn, *parsed, key, opts);
-  net::exchange_timeouts timeouts = settings.timeouts;
-  if (opts.timeout_value().count() > 0) timeouts.connect = opts.timeout_value();
+}  // namespace
+}  // namespace detail
 
+task<ws_result> session::ws_connect(std::string_view path, ws_options opts) {
+  throw_if_stopped();
+  auto& st = *state_;
   ws_result r;
-  r.url = url;
+  auto dial = detail::prepare_connect(st, path, opts, r);
+  auto& conn = *dial.conn;
   auto start = clock::now();
   net::ws_outcome outcome;
-  co_await detail::connect_awaiter{st, conn, timeouts, &outcome};
+  co_await detail::connect_awaiter{st, conn, dial.timeouts, &outcome};
   if (outcome.kind != net::failure_kind::none) {
     detail::set_failure(r, outcome);
   } else {
-    detail::check_upgrade(st, conn, key, r);
+    detail::check_upgrade(st, conn, dial.key, r);
   }
   r.duration = detail::since(start);
-  detail::finish(*this, "ws_connect", metric_url, r, opts);
+  // The connection outlives this call: only a later ws_connect of the same name replaces it.
+  detail::finish(*this, "ws_connect", conn.metric_url(), r, opts);
   throw_if_stopped();
   co_return r;
 }
