@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -50,56 +51,46 @@ using ws_result_callback = std::function<void(session&, const ws_result&)>;
 using ws_predicate = std::function<bool(const ws_message&)>;
 
 // Options of one WebSocket action. Every setter returns *this.
+//
+// An options object is one pointer: what is set lives on the heap, so the default options of
+// every co_await in a scenario (kept in its coroutine frame for as long as the session runs) cost
+// 8 bytes, not the size of every field.
 class ws_options {
  public:
+  ws_options() noexcept;
+  ws_options(const ws_options& other);
+  ws_options(ws_options&& other) noexcept;
+  ws_options& operator=(const ws_options& other);
+  ws_options& operator=(ws_options&& other) noexcept;
+  ~ws_options();
+
   // The named connection to use ("" is the session's default one). ws_connect opens it under
   // this name; later actions pick it by name.
-  ws_options& connection(std::string name) {
-    connection_ = std::move(name);
-    return *this;
-  }
+  ws_options& connection(std::string name);
   // Receive (or connect) timeout. Default: config `ws_timeout`, else 10 s. A receive never waits
   // forever.
-  ws_options& timeout(std::chrono::milliseconds t) {
-    timeout_ = t;
-    return *this;
-  }
+  ws_options& timeout(std::chrono::milliseconds t);
   // Parse received text as JSON into ws_message::json (an invalid message is a "decode" error).
-  ws_options& decode_json(bool on = true) {
-    decode_json_ = on;
-    return *this;
-  }
+  ws_options& decode_json(bool on = true);
   // ws_connect: extra headers for the upgrade request (besides the session's cookies and
   // basic auth, which always go with it).
-  ws_options& header(std::string name, std::string value) {
-    headers_.emplace_back(std::move(name), std::move(value));
-    return *this;
-  }
+  ws_options& header(std::string name, std::string value);
   // Called with the result of the action (success or failure).
-  ws_options& with_result(ws_result_callback cb) {
-    with_result_ = std::move(cb);
-    return *this;
-  }
+  ws_options& with_result(ws_result_callback cb);
   // Record metrics under this URL instead of the connection's.
-  ws_options& metrics_url(std::string url) {
-    metrics_url_ = std::move(url);
-    return *this;
-  }
+  ws_options& metrics_url(std::string url);
 
-  const std::string& connection_name() const noexcept { return connection_; }
-  std::chrono::milliseconds timeout_value() const noexcept { return timeout_; }
-  bool decodes_json() const noexcept { return decode_json_; }
-  const header_list& header_values() const noexcept { return headers_; }
-  const ws_result_callback& result_callback() const noexcept { return with_result_; }
-  const std::string& metrics_url_value() const noexcept { return metrics_url_; }
+  const std::string& connection_name() const noexcept;
+  std::chrono::milliseconds timeout_value() const noexcept;
+  bool decodes_json() const noexcept;
+  const header_list& header_values() const noexcept;
+  const ws_result_callback& result_callback() const noexcept;
+  const std::string& metrics_url_value() const noexcept;
 
  private:
-  std::string connection_;
-  std::chrono::milliseconds timeout_{0};
-  bool decode_json_ = false;
-  header_list headers_;
-  ws_result_callback with_result_;
-  std::string metrics_url_;
+  struct fields;
+  fields& edit();
+  std::unique_ptr<fields> fields_;
 };
 
 }  // namespace chaperon

@@ -1,0 +1,89 @@
+#include "chaperon/websocket.hpp"
+
+namespace chaperon {
+
+struct ws_options::fields {
+  std::string connection;
+  std::chrono::milliseconds timeout{0};
+  bool decode_json = false;
+  header_list headers;
+  ws_result_callback with_result;
+  std::string metrics_url;
+};
+
+namespace {
+// What the getters of options that were never set return.
+const std::string no_string;
+const header_list no_headers;
+const ws_result_callback no_callback;
+}  // namespace
+
+ws_options::ws_options() noexcept = default;
+ws_options::ws_options(const ws_options& other)
+    : fields_(other.fields_ ? std::make_unique<fields>(*other.fields_) : nullptr) {}
+ws_options::ws_options(ws_options&& other) noexcept = default;
+ws_options& ws_options::operator=(const ws_options& other) {
+  if (this != &other) fields_ = other.fields_ ? std::make_unique<fields>(*other.fields_) : nullptr;
+  return *this;
+}
+ws_options& ws_options::operator=(ws_options&& other) noexcept = default;
+ws_options::~ws_options() = default;
+
+ws_options::fields& ws_options::edit() {
+  if (!fields_) fields_ = std::make_unique<fields>();
+  return *fields_;
+}
+
+ws_options& ws_options::connection(std::string name) {
+  edit().connection = std::move(name);
+  return *this;
+}
+
+ws_options& ws_options::timeout(std::chrono::milliseconds t) {
+  edit().timeout = t;
+  return *this;
+}
+
+ws_options& ws_options::decode_json(bool on) {
+  edit().decode_json = on;
+  return *this;
+}
+
+ws_options& ws_options::header(std::string name, std::string value) {
+  edit().headers.emplace_back(std::move(name), std::move(value));
+  return *this;
+}
+
+ws_options& ws_options::with_result(ws_result_callback cb) {
+  edit().with_result = std::move(cb);
+  return *this;
+}
+
+ws_options& ws_options::metrics_url(std::string url) {
+  edit().metrics_url = std::move(url);
+  return *this;
+}
+
+const std::string& ws_options::connection_name() const noexcept {
+  return fields_ ? fields_->connection : no_string;
+}
+
+std::chrono::milliseconds ws_options::timeout_value() const noexcept {
+  return fields_ ? fields_->timeout : std::chrono::milliseconds{0};
+}
+
+bool ws_options::decodes_json() const noexcept { return fields_ && fields_->decode_json; }
+
+const header_list& ws_options::header_values() const noexcept {
+  return fields_ ? fields_->headers : no_headers;
+}
+
+const ws_result_callback& ws_options::result_callback() const noexcept {
+  return fields_ ? fields_->with_result : no_callback;
+}
+
+const std::string& ws_options::metrics_url_value() const noexcept {
+  return fields_ ? fields_->metrics_url : no_string;
+}
+
+}  // namespace chaperon
