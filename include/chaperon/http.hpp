@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -51,8 +52,19 @@ struct http_result {
 using result_callback = std::function<void(session&, const http_result&)>;
 
 // Options of one request. Every setter returns *this so options read as one expression.
+//
+// An options object is one pointer: what is set lives on the heap, so the default options of
+// every co_await in a scenario (kept in its coroutine frame for as long as the session runs) cost
+// 8 bytes, not the ~280 of every field.
 class http_options {
  public:
+  http_options() noexcept;
+  http_options(const http_options& other);
+  http_options(http_options&& other) noexcept;
+  http_options& operator=(const http_options& other);
+  http_options& operator=(http_options&& other) noexcept;
+  ~http_options();
+
   http_options& header(std::string name, std::string value);
   http_options& headers(header_list list);
   http_options& param(std::string name, std::string value);  // query string
@@ -78,24 +90,14 @@ class http_options {
   http_options& timeout(std::chrono::milliseconds t);
 
   // Read by the engine when it builds the request.
-  const header_list& header_values() const noexcept { return headers_; }
-  const header_list& param_values() const noexcept { return params_; }
+  const header_list& header_values() const noexcept;
+  const header_list& param_values() const noexcept;
 
  private:
   friend struct detail::request_builder;
-  header_list headers_;
-  header_list params_;
-  header_list form_;
-  std::string body_;
-  std::string content_type_;
-  bool json_body_ = false;
-  bool gzip_ = false;
-  bool decode_json_ = false;
-  result_callback with_result_;
-  result_callback on_ok_;
-  result_callback on_error_;
-  std::string metrics_url_;
-  std::chrono::milliseconds timeout_{0};
+  struct fields;
+  fields& edit();
+  std::unique_ptr<fields> fields_;
 };
 
 }  // namespace chaperon

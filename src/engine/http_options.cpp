@@ -1,5 +1,6 @@
 #include "chaperon/http.hpp"
 
+#include "engine/http_option_fields.hpp"
 #include "net/ascii.hpp"
 
 namespace chaperon {
@@ -23,79 +24,112 @@ std::string_view http_result::header(std::string_view name) const noexcept {
   return {};
 }
 
+http_options::http_options() noexcept = default;
+http_options::http_options(const http_options& other)
+    : fields_(other.fields_ ? std::make_unique<fields>(*other.fields_) : nullptr) {}
+http_options::http_options(http_options&& other) noexcept = default;
+http_options& http_options::operator=(const http_options& other) {
+  if (this != &other) fields_ = other.fields_ ? std::make_unique<fields>(*other.fields_) : nullptr;
+  return *this;
+}
+http_options& http_options::operator=(http_options&& other) noexcept = default;
+http_options::~http_options() = default;
+
+http_options::fields& http_options::edit() {
+  if (!fields_) fields_ = std::make_unique<fields>();
+  return *fields_;
+}
+
+namespace {
+const header_list no_list;  // what the getters of options never set return
+}  // namespace
+
+const header_list& http_options::header_values() const noexcept {
+  return fields_ ? fields_->headers : no_list;
+}
+
+const header_list& http_options::param_values() const noexcept {
+  return fields_ ? fields_->params : no_list;
+}
+
 http_options& http_options::header(std::string name, std::string value) {
-  headers_.emplace_back(std::move(name), std::move(value));
+  edit().headers.emplace_back(std::move(name), std::move(value));
   return *this;
 }
 
 http_options& http_options::headers(header_list list) {
-  for (auto& h : list) headers_.push_back(std::move(h));
+  auto& f = edit();
+  for (auto& h : list) f.headers.push_back(std::move(h));
   return *this;
 }
 
 http_options& http_options::param(std::string name, std::string value) {
-  params_.emplace_back(std::move(name), std::move(value));
+  edit().params.emplace_back(std::move(name), std::move(value));
   return *this;
 }
 
 http_options& http_options::params(header_list list) {
-  for (auto& p : list) params_.push_back(std::move(p));
+  auto& f = edit();
+  for (auto& p : list) f.params.push_back(std::move(p));
   return *this;
 }
 
 http_options& http_options::json(nlohmann::json body) {
-  body_ = body.dump();
-  content_type_ = "application/json";
-  json_body_ = true;
+  auto& f = edit();
+  f.body = body.dump();
+  f.content_type = "application/json";
+  f.json_body = true;
   return *this;
 }
 
-http_options& http_options::form(header_list fields) {
-  form_ = std::move(fields);
-  content_type_ = "application/x-www-form-urlencoded";
-  json_body_ = false;
+http_options& http_options::form(header_list list) {
+  auto& f = edit();
+  f.form = std::move(list);
+  f.content_type = "application/x-www-form-urlencoded";
+  f.json_body = false;
   return *this;
 }
 
 http_options& http_options::body(std::string bytes, std::string content_type) {
-  body_ = std::move(bytes);
-  content_type_ = std::move(content_type);
-  json_body_ = false;
+  auto& f = edit();
+  f.body = std::move(bytes);
+  f.content_type = std::move(content_type);
+  f.json_body = false;
   return *this;
 }
 
 http_options& http_options::gzip(bool on) {
-  gzip_ = on;
+  edit().gzip = on;
   return *this;
 }
 
 http_options& http_options::decode_json(bool on) {
-  decode_json_ = on;
+  edit().decode_json = on;
   return *this;
 }
 
 http_options& http_options::with_result(result_callback cb) {
-  with_result_ = std::move(cb);
+  edit().with_result = std::move(cb);
   return *this;
 }
 
 http_options& http_options::on_ok(result_callback cb) {
-  on_ok_ = std::move(cb);
+  edit().on_ok = std::move(cb);
   return *this;
 }
 
 http_options& http_options::on_error(result_callback cb) {
-  on_error_ = std::move(cb);
+  edit().on_error = std::move(cb);
   return *this;
 }
 
 http_options& http_options::metrics_url(std::string url) {
-  metrics_url_ = std::move(url);
+  edit().metrics_url = std::move(url);
   return *this;
 }
 
 http_options& http_options::timeout(std::chrono::milliseconds t) {
-  timeout_ = t;
+  edit().timeout = t;
   return *this;
 }
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "chaperon/session.hpp"
+#include "engine/http_option_fields.hpp"
 #include "engine/intended_time.hpp"
 #include "engine/session_state.hpp"
 #include "engine/worker.hpp"
@@ -18,20 +19,27 @@ namespace chaperon {
 namespace detail {
 
 struct request_builder {
-  static const std::string& body(const http_options& o) { return o.body_; }
-  static const header_list& form(const http_options& o) { return o.form_; }
-  static const std::string& content_type(const http_options& o) { return o.content_type_; }
-  static bool json_body(const http_options& o) { return o.json_body_; }
-  static bool gzip(const http_options& o) { return o.gzip_; }
-  static bool decode_json(const http_options& o) { return o.decode_json_; }
-  static const std::string& metrics_url(const http_options& o) { return o.metrics_url_; }
-  static std::chrono::milliseconds timeout(const http_options& o) { return o.timeout_; }
+  using fields = http_options::fields;
+  static const fields& of(const http_options& o) {
+    static const fields none;
+    return o.fields_ ? *o.fields_ : none;
+  }
+  static const std::string& body(const http_options& o) { return of(o).body; }
+  static const header_list& form(const http_options& o) { return of(o).form; }
+  static const std::string& content_type(const http_options& o) { return of(o).content_type; }
+  static bool json_body(const http_options& o) { return of(o).json_body; }
+  static bool gzip(const http_options& o) { return of(o).gzip; }
+  static bool decode_json(const http_options& o) { return of(o).decode_json; }
+  static const std::string& metrics_url(const http_options& o) { return of(o).metrics_url; }
+  static std::chrono::milliseconds timeout(const http_options& o) { return of(o).timeout; }
   static void callbacks(const http_options& o, session& s, const http_result& r) {
-    if (o.with_result_) o.with_result_(s, r);
+    if (!o.fields_) return;
+    const auto& f = *o.fields_;
+    if (f.with_result) f.with_result(s, r);
     if (r.ok()) {
-      if (o.on_ok_) o.on_ok_(s, r);
-    } else if (o.on_error_) {
-      o.on_error_(s, r);
+      if (f.on_ok) f.on_ok(s, r);
+    } else if (f.on_error) {
+      f.on_error(s, r);
     }
   }
 };
