@@ -14,10 +14,6 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using steady = std::chrono::steady_clock;
 
-namespace {
-constexpr std::size_t read_buffer_size = 16 * 1024;
-}  // namespace
-
 std::string_view failure_name(failure_kind kind) noexcept {
   switch (kind) {
     case failure_kind::none: return "";
@@ -48,7 +44,7 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
   bool connected = false;
   std::string wbuf;
-  std::vector<char> rbuf;
+  std::unique_ptr<char[]> rbuf;  // lent by svc while the exchange reads (see finish)
   std::size_t rpos = 0;
   std::size_t rend = 0;
   response_parser parser;
@@ -118,7 +114,6 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
       asio::post(svc.io(), [this, ec] { finish(ec, failure_kind::resolve); });
       return;
     }
-    if (rbuf.empty()) rbuf.resize(read_buffer_size);
     connecting = true;
     svc.arm(*this, std::min(request_deadline, steady::now() + timeouts.connect));
     svc.connect(socket, std::move(endpoints), timeouts.sources,
@@ -197,7 +192,7 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
   // Feeds buffered bytes to the parser; true when the exchange finished (either way).
   bool consume() {
     std::size_t used = 0;
-    auto st = parser.feed(std::string_view(rbuf.data() + rpos, rend - rpos), used);
+    auto st = parser.feed(std::string_view(rbuf.get() + rpos, rend - rpos), used);
     rpos += used;
     if (st == response_parser::status::done) {
       succeed();
@@ -217,7 +212,8 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
     // read on the next call and waits for the edge, so each response costs one recv and no
     // epoll_ctl (async_wait would re-arm the descriptor every time).
     auto handler = [this](const boost::system::error_code& ec, std::size_t n) { on_read(ec, n); };
-    auto buf = asio::buffer(rbuf.data(), rbuf.size());
+    if (!rbuf) rbuf = svc.take_read_buffer();
+    auto buf = asio::buffer(rbuf.get(), io_services::read_buffer_size);
     if (tls) {
       tls->async_read_some(buf, handler);
     } else {
@@ -268,6 +264,9 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
     svc.disarm(*this);
     connecting = false;
     pending = false;
+    // No read is in flight once an exchange ends (a cancelled one has completed as aborted), so
+    // the buffer goes back, unless it still holds bytes the server sent beyond this response.
+    if (rbuf && rpos == rend) svc.give_read_buffer(std::move(rbuf));
     *out = exchange_outcome{ec, kind};
     // Resuming may destroy this connection (the session can end): nothing may follow it.
     std::exchange(waiter, {}).resume();

@@ -151,6 +151,21 @@ void io_services::forget_send(deferred_sender& s) noexcept {
   }
 }
 
+std::unique_ptr<char[]> io_services::take_read_buffer() {
+  if (read_buffers_.empty()) return std::make_unique_for_overwrite<char[]>(read_buffer_size);
+  auto buffer = std::move(read_buffers_.back());
+  read_buffers_.pop_back();
+  return buffer;
+}
+
+void io_services::give_read_buffer(std::unique_ptr<char[]> buffer) noexcept {
+  try {
+    read_buffers_.push_back(std::move(buffer));
+  } catch (...) {
+    // Out of memory for the pool's own vector: the buffer is freed instead.
+  }
+}
+
 std::vector<char>& io_services::scratch() {
   if (scratch_.empty()) scratch_.resize(64 * 1024);
   return scratch_;

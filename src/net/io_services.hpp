@@ -86,6 +86,13 @@ class io_services {
   // reads into it must consume the bytes before returning to the event loop.
   std::vector<char>& scratch();
 
+  // HTTP read buffers (read_buffer_size bytes), lent for the length of an exchange's reads: a
+  // session in think time or between requests holds none. The pool keeps what it got back, so it
+  // never holds more than the most exchanges that were reading at once.
+  static constexpr std::size_t read_buffer_size = 16 * 1024;
+  std::unique_ptr<char[]> take_read_buffer();
+  void give_read_buffer(std::unique_ptr<char[]> buffer) noexcept;
+
   void arm(deadline_hook& hook, std::chrono::steady_clock::time_point deadline);
   void disarm(deadline_hook& hook) noexcept;
   // Stops the sweeper so that the io_context can run out of work.
@@ -105,6 +112,7 @@ class io_services {
   std::map<std::string, std::vector<boost::asio::ip::tcp::endpoint>> resolved_;
   std::size_t next_source_ = 0;
   std::vector<char> scratch_;
+  std::vector<std::unique_ptr<char[]>> read_buffers_;
   std::vector<deferred_sender*> sends_;
   std::vector<deferred_sender*> flushing_;
   bool flush_posted_ = false;
