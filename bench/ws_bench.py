@@ -26,14 +26,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-def compile_driver(build):
-    out = os.path.join(build, "bench_ws_driver")
+def compile_driver(build, name="ws_driver"):
+    out = os.path.join(build, f"bench_{name}")
     lib = os.path.join(build, "libchaperon.a")
     start = time.monotonic()
     subprocess.run(["g++", "-std=c++20", "-O2", "-I", os.path.join(ROOT, "include"),
-                    os.path.join(HERE, "ws_driver.cpp"), lib, "-lssl", "-lcrypto", "-lz", "-lfmt",
+                    os.path.join(HERE, f"{name}.cpp"), lib, "-lssl", "-lcrypto", "-lz", "-lfmt",
                     "-pthread", "-o", out], check=True)
-    print(f"compiled bench/ws_driver.cpp (a user scenario file) in {time.monotonic() - start:.1f} s")
+    print(f"compiled bench/{name}.cpp (a user scenario file) in {time.monotonic() - start:.1f} s")
     return out
 
 
