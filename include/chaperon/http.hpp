@@ -97,6 +97,7 @@ class http_options {
   friend struct detail::request_builder;
   struct fields;
   fields& edit();
+  const fields& read() const noexcept;  // the defaults when nothing was set
   std::unique_ptr<fields> fields_;
 };
 

@@ -90,6 +90,7 @@ class ws_options {
  private:
   struct fields;
   fields& edit();
+  const fields& read() const noexcept;  // the defaults when nothing was set
   std::unique_ptr<fields> fields_;
 };
 

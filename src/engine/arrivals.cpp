@@ -305,13 +305,9 @@ detached drive_pooled(arrival_driver& driver, steady::time_point first_due) {
   worker& w = driver.owner();
   const auto& plan = driver.plan();
   const auto& entry = *plan.entry;
-  std::string id = w.new_session_id();
-  std::string name =
-      entry.session_name.empty() ? entry.scenario_name() + " " + id : entry.session_name;
-  auto owned = std::make_unique<session_state>(w, std::move(id), std::move(name), plan.config);
-  session_state& state = *owned;
+  session s(w.new_session(entry, plan.config));
+  session_state& state = s.state();
   state.rate_driven = true;
-  session s(std::move(owned));
   w.attach(state, true);
 
   scenario_list scenarios;

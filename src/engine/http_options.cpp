@@ -40,17 +40,13 @@ http_options::fields& http_options::edit() {
   return *fields_;
 }
 
-namespace {
-const header_list no_list;  // what the getters of options never set return
-}  // namespace
-
-const header_list& http_options::header_values() const noexcept {
-  return fields_ ? fields_->headers : no_list;
+const http_options::fields& http_options::read() const noexcept {
+  static const fields defaults;
+  return fields_ ? *fields_ : defaults;
 }
 
-const header_list& http_options::param_values() const noexcept {
-  return fields_ ? fields_->params : no_list;
-}
+const header_list& http_options::header_values() const noexcept { return read().headers; }
+const header_list& http_options::param_values() const noexcept { return read().params; }
 
 http_options& http_options::header(std::string name, std::string value) {
   edit().headers.emplace_back(std::move(name), std::move(value));

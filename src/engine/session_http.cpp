@@ -19,11 +19,7 @@ namespace chaperon {
 namespace detail {
 
 struct request_builder {
-  using fields = http_options::fields;
-  static const fields& of(const http_options& o) {
-    static const fields none;
-    return o.fields_ ? *o.fields_ : none;
-  }
+  static const http_options::fields& of(const http_options& o) { return o.read(); }
   static const std::string& body(const http_options& o) { return of(o).body; }
   static const header_list& form(const http_options& o) { return of(o).form; }
   static const std::string& content_type(const http_options& o) { return of(o).content_type; }
@@ -33,8 +29,7 @@ struct request_builder {
   static const std::string& metrics_url(const http_options& o) { return of(o).metrics_url; }
   static std::chrono::milliseconds timeout(const http_options& o) { return of(o).timeout; }
   static void callbacks(const http_options& o, session& s, const http_result& r) {
-    if (!o.fields_) return;
-    const auto& f = *o.fields_;
+    const auto& f = of(o);
     if (f.with_result) f.with_result(s, r);
     if (r.ok()) {
       if (f.on_ok) f.on_ok(s, r);

@@ -61,19 +61,9 @@ std::int64_t thread_cpu_ns() {
   return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
-// Outside the coroutine, so that the id and name strings are not kept in its frame while the
-// session runs (idle sessions are counted in thousands).
-std::unique_ptr<session_state> new_session_state(worker& w, const session_plan& plan) {
-  std::string id = make_uuid(w.rng());
-  const auto& entry = *plan.entry;
-  std::string name =
-      entry.session_name.empty() ? entry.scenario_name() + " " + id : entry.session_name;
-  return std::make_unique<session_state>(w, std::move(id), std::move(name), plan.config);
-}
-
 detached drive_session(worker& w, session_plan plan, session_observer* observer) {
   const auto& entry = *plan.entry;
-  session s(new_session_state(w, plan));
+  session s(w.new_session(entry, plan.config));
   session_state& state = s.state();
   w.attach(state, true);
   if (observer) observer->session_started(state);
@@ -172,7 +162,13 @@ void worker::release() {
   io_->guard.reset();
 }
 
-std::string worker::new_session_id() { return make_uuid(rng_); }
+std::unique_ptr<session_state> worker::new_session(const load_test_entry& entry,
+                                                   std::shared_ptr<const json> config) {
+  std::string id = make_uuid(rng_);
+  std::string name =
+      entry.session_name.empty() ? entry.scenario_name() + " " + id : entry.session_name;
+  return std::make_unique<session_state>(*this, std::move(id), std::move(name), std::move(config));
+}
 
 std::shared_ptr<const http_settings> worker::settings_for(
     const std::shared_ptr<const json>& config) {

@@ -128,7 +128,11 @@ class worker {
   // A driver that may still start work keeps the worker running until it releases.
   void hold() noexcept { ++remaining_; }
   void release();
-  std::string new_session_id();
+  // The state of a new session of `entry`: a fresh id, and a name from the entry. A function of
+  // its own so that the id and name strings stay out of the coroutine frames that drive sessions
+  // (idle sessions are counted in thousands).
+  std::unique_ptr<session_state> new_session(const load_test_entry& entry,
+                                             std::shared_ptr<const json> config);
   // The HTTP settings of `config`, built once for all sessions that share it (worker thread only).
   std::shared_ptr<const http_settings> settings_for(const std::shared_ptr<const json>& config);
   void record_schedule_lag(std::chrono::steady_clock::duration lag);

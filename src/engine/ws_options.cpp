@@ -11,13 +11,6 @@ struct ws_options::fields {
   std::string metrics_url;
 };
 
-namespace {
-// What the getters of options that were never set return.
-const std::string no_string;
-const header_list no_headers;
-const ws_result_callback no_callback;
-}  // namespace
-
 ws_options::ws_options() noexcept = default;
 ws_options::ws_options(const ws_options& other)
     : fields_(other.fields_ ? std::make_unique<fields>(*other.fields_) : nullptr) {}
@@ -32,6 +25,11 @@ ws_options::~ws_options() = default;
 ws_options::fields& ws_options::edit() {
   if (!fields_) fields_ = std::make_unique<fields>();
   return *fields_;
+}
+
+const ws_options::fields& ws_options::read() const noexcept {
+  static const fields defaults;
+  return fields_ ? *fields_ : defaults;
 }
 
 ws_options& ws_options::connection(std::string name) {
@@ -64,26 +62,13 @@ ws_options& ws_options::metrics_url(std::string url) {
   return *this;
 }
 
-const std::string& ws_options::connection_name() const noexcept {
-  return fields_ ? fields_->connection : no_string;
-}
-
-std::chrono::milliseconds ws_options::timeout_value() const noexcept {
-  return fields_ ? fields_->timeout : std::chrono::milliseconds{0};
-}
-
-bool ws_options::decodes_json() const noexcept { return fields_ && fields_->decode_json; }
-
-const header_list& ws_options::header_values() const noexcept {
-  return fields_ ? fields_->headers : no_headers;
-}
-
+const std::string& ws_options::connection_name() const noexcept { return read().connection; }
+std::chrono::milliseconds ws_options::timeout_value() const noexcept { return read().timeout; }
+bool ws_options::decodes_json() const noexcept { return read().decode_json; }
+const header_list& ws_options::header_values() const noexcept { return read().headers; }
 const ws_result_callback& ws_options::result_callback() const noexcept {
-  return fields_ ? fields_->with_result : no_callback;
+  return read().with_result;
 }
-
-const std::string& ws_options::metrics_url_value() const noexcept {
-  return fields_ ? fields_->metrics_url : no_string;
-}
+const std::string& ws_options::metrics_url_value() const noexcept { return read().metrics_url; }
 
 }  // namespace chaperon
