@@ -46,7 +46,7 @@ std::string export_csv(const run_results& results, const export_options& options
 // figures from the intended start has them under "corrected_metrics" (same fields). Runs with
 // rate-driven work, dropped arrivals or a saturated generator end with one more object:
 //   {"action":"schedule_lag","generator":{"saturated":false,"saturation":[...],
-//    "arrivals_started":n,"arrivals_dropped":n,"max_worker_cpu":0.42,"loop_delay":{...}},
+//    "arrivals_started":n,"arrivals_dropped":n,"max_thread_cpu":0.42,"loop_delay":{...}},
 //    "metrics":{...}}
 // whose "metrics" are the schedule lag's.
 std::string export_json(const run_results& results, const export_options& options = {});

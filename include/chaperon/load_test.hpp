@@ -59,7 +59,7 @@ struct load_model {
   load_kind kind = load_kind::at_once;
   double start = 0;  // the target before the first stage
   std::vector<load_stage> stages;
-  // arrival_rate: the cap on sessions of the pool over all worker threads. 0: two seconds of
+  // arrival_rate: the cap on sessions of the pool over all engine threads. 0: two seconds of
   // arrivals at the peak rate, at least 100 and at most 10000.
   std::size_t max_active = 0;
 

@@ -1,6 +1,6 @@
 // Latency histograms, metric keys and the results of one load-test run.
 //
-// Everything here is a plain value: results from worker threads and from other machines of a
+// Everything here is a plain value: results from engine threads and from other machines of a
 // cluster are combined with merge(), which is exact (merging parts gives the same result as
 // recording everything in one place), and travel between machines as JSON.
 #pragma once
@@ -140,7 +140,7 @@ struct arrival_counts {
 // When the generator's figures say it could not keep up.
 struct saturation_thresholds {
   std::int64_t lag_us = 5000;  // schedule lag p99 / event-loop delay p99 above this
-  double cpu = 0.95;           // a worker thread on CPU for more than this share of a second
+  double cpu = 0.95;           // a engine thread on CPU for more than this share of a second
 };
 
 // How the load generator itself kept up. A generator that falls behind its schedule measures its
@@ -149,11 +149,11 @@ struct generator_report {
   // Actual minus intended start of every rate-driven start: open-model arrivals, cc_spread tasks,
   // paced loop iterations. Empty when nothing was rate driven.
   histogram schedule_lag;
-  // Lateness of a periodic probe timer on every worker's event loop: how long ready work waited
+  // Lateness of a periodic probe timer on every shard's event loop: how long ready work waited
   // for the thread.
   histogram loop_delay;
-  // The highest share of wall time (0..1) any worker thread spent on CPU over a full second.
-  double max_worker_cpu = 0;
+  // The highest share of wall time (0..1) any engine thread spent on CPU over a full second.
+  double max_thread_cpu = 0;
   // Plain-language reasons why the generator counts as saturated; empty when it kept up.
   std::vector<std::string> saturation;
 
@@ -164,7 +164,7 @@ struct generator_report {
 };
 
 // Replaces report.saturation with the reasons its figures give under `limits`: schedule lag p99
-// or event-loop delay p99 above limits.lag_us, or a worker thread's CPU above limits.cpu.
+// or event-loop delay p99 above limits.lag_us, or a engine thread's CPU above limits.cpu.
 void assess_saturation(generator_report& report, const saturation_thresholds& limits = {});
 
 // The results of one run, or of several parts of it merged together.

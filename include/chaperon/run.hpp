@@ -51,7 +51,7 @@ struct run_options {
 // open-file limit allows); never for network failures.
 //
 // The results carry the generator's own figures (results.generator): schedule lag of rate-driven
-// starts, event-loop delay and worker CPU. When they show that the generator could not keep up
+// starts, event-loop delay and engine-thread CPU. When they show that the generator could not keep up
 // (config `saturation_lag`, default 5 ms, for lag and loop-delay p99; CPU above 95% of a second)
 // results.generator.saturation says why.
 run_results run_load_test(const load_test& test, const run_options& options = {});

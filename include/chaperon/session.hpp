@@ -8,8 +8,8 @@
 //     if (!page.ok()) s.log_warn("not logged in");
 //   }
 //
-// A session lives on one worker thread for its whole life; nothing in it is shared with other
-// threads. Every action is measured into the worker's metrics (see metrics.hpp for the names).
+// A session lives on one engine thread for its whole life; nothing in it is shared with other
+// threads. Every action is measured into the shard's metrics (see metrics.hpp for the names).
 // Failed requests are values (see http.hpp); abort() and timeouts stop the session: the next
 // action throws session_stopped, which unwinds the scenario (teardown still runs).
 
@@ -162,10 +162,10 @@ class session {
   void abort(std::string reason);
   bool stopped() const noexcept;
   const std::string& stop_reason() const noexcept;
-  // A uniformly distributed random number in [lo, hi] from the worker's generator.
+  // A uniformly distributed random number in [lo, hi] from the shard's generator.
   std::int64_t random(std::int64_t lo, std::int64_t hi);
 
-  // ---- async tasks: child sessions on the same worker thread ------------------------------------
+  // ---- async tasks: child sessions on the same engine thread ------------------------------------
   // A child starts with a copy of config, assigned values and cookies, and no connections; its
   // metrics count toward the run, its assigned values stay its own.
   using task_fn = std::function<task<void>(session&)>;

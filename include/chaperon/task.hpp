@@ -3,7 +3,7 @@
 //
 // A task is lazy: it starts when awaited and resumes its awaiter when it finishes (symmetric
 // transfer, so long chains of awaits never grow the stack). Exceptions propagate to the awaiter.
-// Tasks run on the worker thread that owns their session; they are never shared between threads.
+// Tasks run on the engine thread that owns their session; they are never shared between threads.
 
 #include <coroutine>
 #include <exception>

@@ -33,7 +33,7 @@ steady::time_point at_seconds(steady::time_point t0, double seconds) {
 
 class ramp_driver final : public load_driver, public session_observer {
  public:
-  ramp_driver(worker& w, model_plan plan)
+  ramp_driver(shard& w, model_plan plan)
       : w_(w), plan_(std::move(plan)), curve_(plan_.model.start, plan_.model.stages),
         timer_(w.io()) {}
 
@@ -134,7 +134,7 @@ class ramp_driver final : public load_driver, public session_observer {
     w_.release();
   }
 
-  worker& w_;
+  shard& w_;
   model_plan plan_;
   stage_curve curve_;
   asio::steady_timer timer_;
@@ -158,7 +158,7 @@ struct idle_slot {
 
 class arrival_driver final : public load_driver {
  public:
-  arrival_driver(worker& w, model_plan plan)
+  arrival_driver(shard& w, model_plan plan)
       : w_(w),
         plan_(std::move(plan)),
         curve_(plan_.model.start, plan_.model.stages),
@@ -171,7 +171,7 @@ class arrival_driver final : public load_driver {
   void start() override { schedule_next(); }
   void stop() override { close(); }
 
-  worker& owner() { return w_; }
+  shard& owner() { return w_; }
   const model_plan& plan() const { return plan_; }
   bool closing() const { return closing_; }
   void park(idle_slot& slot) { idle_.push_back(&slot); }
@@ -221,11 +221,11 @@ class arrival_driver final : public load_driver {
     w_.release();
   }
 
-  worker& w_;
+  shard& w_;
   model_plan plan_;
   stage_curve curve_;
-  std::uint64_t count_;  // arrivals of the whole schedule, over all workers
-  std::uint64_t next_;   // the next arrival of this worker's share
+  std::uint64_t count_;  // arrivals of the whole schedule, over all shards
+  std::uint64_t next_;   // the next arrival of this shard's share
   std::size_t cap_;
   std::size_t pool_size_ = 0;
   std::vector<idle_slot*> idle_;
@@ -302,7 +302,7 @@ task<bool> run_iteration(session& s, const load_test_entry& entry, scenario_list
 }
 
 detached drive_pooled(arrival_driver& driver, steady::time_point first_due) {
-  worker& w = driver.owner();
+  shard& w = driver.owner();
   const auto& plan = driver.plan();
   const auto& entry = *plan.entry;
   session s(w.new_session(entry, plan.config));
@@ -354,7 +354,7 @@ void arrival_driver::dispatch(steady::time_point when, steady::time_point now) {
 
 }  // namespace
 
-std::unique_ptr<load_driver> make_driver(worker& w, model_plan plan) {
+std::unique_ptr<load_driver> make_driver(shard& w, model_plan plan) {
   if (plan.model.kind == load_kind::arrival_rate)
     return std::make_unique<arrival_driver>(w, std::move(plan));
   return std::make_unique<ramp_driver>(w, std::move(plan));

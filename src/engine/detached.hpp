@@ -1,5 +1,5 @@
 #pragma once
-// A coroutine that nobody awaits: the worker's io_context drives it to completion.
+// A coroutine that nobody awaits: the shard's io_context drives it to completion.
 
 #include <coroutine>
 #include <exception>

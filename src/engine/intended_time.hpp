@@ -2,7 +2,7 @@
 // Recording latencies measured from the intended start of rate-driven work.
 //
 // Every action that records a latency calls record_latency() instead of recording into the
-// worker's recorder directly: for a session whose work runs on a schedule (an open-model
+// shard's recorder directly: for a session whose work runs on a schedule (an open-model
 // iteration, a cc_spread task, a paced loop) the value is recorded as measured and, in the
 // corrected set, plus the session's schedule lag.
 
@@ -10,7 +10,7 @@
 #include <cstdint>
 
 #include "engine/session_state.hpp"
-#include "engine/worker.hpp"
+#include "engine/shard.hpp"
 
 namespace chaperon::detail {
 

@@ -1,6 +1,6 @@
 #pragma once
 // The arithmetic of load models: targets that ramp linearly between stages, when the n-th
-// arrival of a rate is due, and how a total is split over worker threads.
+// arrival of a rate is due, and how a total is split over engine threads.
 
 #include <cstddef>
 #include <optional>
@@ -49,7 +49,7 @@ std::optional<double> arrival_time(const stage_curve& rate, std::uint64_t n);
 std::uint64_t arrival_count(const stage_curve& rate);
 
 // Worker `index` of `count`'s part of `total`: the parts add up to total and differ by at most
-// one (later workers get the extra ones).
+// one (later shards get the extra ones).
 std::size_t share_of(std::size_t total, std::size_t index, std::size_t count);
 
 }  // namespace chaperon::detail

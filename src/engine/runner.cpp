@@ -1,5 +1,5 @@
-// run_load_test: spreads the sessions and load models over worker threads, watches progress and
-// the load test timeout, and merges the workers' results once they have all finished.
+// run_load_test: spreads the sessions and load models over engine threads, watches progress and
+// the load test timeout, and merges the shards' results once they have all finished.
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -7,7 +7,7 @@
 
 #include "chaperon/run.hpp"
 #include "engine/open_files.hpp"
-#include "engine/worker.hpp"
+#include "engine/shard.hpp"
 
 namespace chaperon {
 
@@ -92,7 +92,7 @@ saturation_thresholds thresholds(const json& config) {
   return t;
 }
 
-progress_snapshot snapshot(const std::vector<std::unique_ptr<detail::worker>>& workers,
+progress_snapshot snapshot(const std::vector<std::unique_ptr<detail::shard>>& workers,
                            steady::time_point start, std::uint64_t total) {
   progress_snapshot p;
   p.elapsed = steady::now() - start;
@@ -107,9 +107,9 @@ progress_snapshot snapshot(const std::vector<std::unique_ptr<detail::worker>>& w
   return p;
 }
 
-// Waits for the workers, reporting progress and sending the load test timeout or a stop request;
+// Waits for the shards, reporting progress and sending the load test timeout or a stop request;
 // true when either stopped the run.
-bool supervise(std::vector<std::unique_ptr<detail::worker>>& workers, std::mutex& mutex,
+bool supervise(std::vector<std::unique_ptr<detail::shard>>& workers, std::mutex& mutex,
                std::condition_variable& cv, const std::size_t& finished,
                std::optional<steady::duration> timeout, const run_options& options,
                steady::time_point start, std::uint64_t total) {
@@ -161,13 +161,13 @@ run_results run_load_test(const load_test& test, const run_options& options) {
   for (const auto& e : test.entries()) models = models || model_of(e, options).kind != load_kind::at_once;
   std::size_t n = thread_count(options.threads, concurrent, models);
 
-  detail::worker_settings settings{options.per_session, options.print_results, options.level,
+  detail::shard_settings settings{options.per_session, options.print_results, options.level,
                                    options.metrics};
-  std::vector<std::unique_ptr<detail::worker>> workers;
+  std::vector<std::unique_ptr<detail::shard>> workers;
   std::random_device seed_source;
   for (std::size_t i = 0; i < n; ++i) {
     std::uint64_t seed = (std::uint64_t{seed_source()} << 32) ^ seed_source() ^ i;
-    workers.push_back(std::make_unique<detail::worker>(i, settings, seed));
+    workers.push_back(std::make_unique<detail::shard>(i, settings, seed));
   }
 
   std::mutex mutex;

@@ -6,7 +6,7 @@
 #include <random>
 
 #include "engine/session_state.hpp"
-#include "engine/worker.hpp"
+#include "engine/shard.hpp"
 
 namespace chaperon {
 

@@ -1,10 +1,10 @@
-// Async tasks (child sessions on the same worker) and signals between sessions.
+// Async tasks (child sessions on the same shard) and signals between sessions.
 #include <algorithm>
 
 #include "chaperon/session.hpp"
 #include "engine/lifecycle.hpp"
 #include "engine/session_state.hpp"
-#include "engine/worker.hpp"
+#include "engine/shard.hpp"
 
 namespace chaperon {
 

@@ -9,7 +9,7 @@
 #include "chaperon/session.hpp"
 #include "engine/intended_time.hpp"
 #include "engine/session_state.hpp"
-#include "engine/worker.hpp"
+#include "engine/shard.hpp"
 
 namespace chaperon {
 

@@ -8,7 +8,7 @@
 #include "engine/http_option_fields.hpp"
 #include "engine/intended_time.hpp"
 #include "engine/session_state.hpp"
-#include "engine/worker.hpp"
+#include "engine/shard.hpp"
 #include "net/ascii.hpp"
 #include "net/gzip.hpp"
 #include "net/request_writer.hpp"

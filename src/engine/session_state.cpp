@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "engine/worker.hpp"
+#include "engine/shard.hpp"
 #include "net/request_writer.hpp"
 #include "net/ws_connection.hpp"
 
@@ -68,7 +68,7 @@ std::vector<std::string> source_addresses_from(const json& cfg) {
 }
 }  // namespace
 
-session_state::session_state(worker& w, std::string id_, std::string name_,
+session_state::session_state(shard& w, std::string id_, std::string name_,
                              std::shared_ptr<const json> cfg)
     : owner(w), id(std::move(id_)), name(std::move(name_)), config(std::move(cfg)) {}
 

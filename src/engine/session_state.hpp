@@ -24,7 +24,7 @@ class ws_connection;
 
 namespace chaperon::detail {
 
-class worker;
+class shard;
 
 enum class stop_kind { none, aborted, timed_out, cancelled };
 
@@ -69,7 +69,7 @@ struct pending_op {
   void* target = nullptr;
 };
 
-// Something a coroutine waits on with a timeout (a task, a signal). worker::wait/wake drive it.
+// Something a coroutine waits on with a timeout (a task, a signal). shard::wait/wake drive it.
 struct wait_slot {
   std::coroutine_handle<> waiter;
   void* timer = nullptr;
@@ -90,10 +90,10 @@ struct child_task {
 
 class session_state {
  public:
-  session_state(worker& w, std::string id, std::string name, std::shared_ptr<const json> config);
+  session_state(shard& w, std::string id, std::string name, std::shared_ptr<const json> config);
   ~session_state();
 
-  worker& owner;
+  shard& owner;
   std::string id;
   std::string name;
   std::shared_ptr<const json> config;  // copied on first write
@@ -121,9 +121,9 @@ class session_state {
   // Aborts the custom action running, if any (its own waits use `pending`). Shared so that a stop
   // can post the abort and the post can tell whether the action is still running.
   std::shared_ptr<std::function<void()>> action_abort;
-  std::size_t active_index = 0;  // position in the worker's active list
+  std::size_t active_index = 0;  // position in the shard's active list
 
-  // Shared by the sessions of one worker whose config is the same (see worker::settings_for).
+  // Shared by the sessions of one shard whose config is the same (see shard::settings_for).
   const http_settings& settings();
   void invalidate_settings() {
     settings_.reset();

@@ -7,7 +7,7 @@
 #include "chaperon/session.hpp"
 #include "engine/intended_time.hpp"
 #include "engine/session_state.hpp"
-#include "engine/worker.hpp"
+#include "engine/shard.hpp"
 #include "net/ascii.hpp"
 #include "net/request_writer.hpp"
 #include "net/url.hpp"

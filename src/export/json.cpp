@@ -63,7 +63,7 @@ ordered_json generator_json(const run_results& results, time_unit unit) {
   g["saturation"] = gen.saturation;
   g["arrivals_started"] = results.arrivals.started;
   g["arrivals_dropped"] = results.arrivals.dropped;
-  g["max_worker_cpu"] = gen.max_worker_cpu;
+  g["max_thread_cpu"] = gen.max_thread_cpu;
   g["loop_delay"] = metrics_json(gen.loop_delay, unit);
   ordered_json entry = ordered_json::object();
   entry["action"] = "schedule_lag";

@@ -1,4 +1,4 @@
-// Per-thread metric recording. Each worker thread owns one recorder, so nothing here is locked;
+// Per-thread metric recording. Each engine thread owns one recorder, so nothing here is locked;
 // the engine merges the recorders into a run_results (periodically with drain_into()).
 #pragma once
 

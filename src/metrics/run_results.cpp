@@ -103,9 +103,9 @@ bool read_generator(const nlohmann::json& j, generator_report& out) {
   if (!read_histogram(j, "schedule_lag", out.schedule_lag) ||
       !read_histogram(j, "loop_delay", out.loop_delay))
     return false;
-  if (const auto it = j.find("max_worker_cpu"); it != j.end()) {
+  if (const auto it = j.find("max_thread_cpu"); it != j.end()) {
     if (!it->is_number()) return false;
-    out.max_worker_cpu = it->get<double>();
+    out.max_thread_cpu = it->get<double>();
   }
   if (const auto it = j.find("saturation"); it != j.end()) {
     if (!it->is_array()) return false;
@@ -131,7 +131,7 @@ void arrival_counts::merge(const arrival_counts& other) {
 void generator_report::merge(const generator_report& other) {
   schedule_lag.merge(other.schedule_lag);
   loop_delay.merge(other.loop_delay);
-  max_worker_cpu = std::max(max_worker_cpu, other.max_worker_cpu);
+  max_thread_cpu = std::max(max_thread_cpu, other.max_thread_cpu);
   for (const auto& reason : other.saturation)
     if (std::find(saturation.begin(), saturation.end(), reason) == saturation.end())
       saturation.push_back(reason);
@@ -147,12 +147,12 @@ void assess_saturation(generator_report& report, const saturation_thresholds& li
   const auto loop = report.loop_delay.value_at_percentile(99);
   if (!report.loop_delay.empty() && loop > limits.lag_us)
     report.saturation.push_back(fmt::format(
-        "event-loop delay p99 {} > {}: ready work waited for a worker thread", ms_text(loop),
+        "event-loop delay p99 {} > {}: ready work waited for a engine thread", ms_text(loop),
         ms_text(limits.lag_us)));
-  if (report.max_worker_cpu > limits.cpu)
+  if (report.max_thread_cpu > limits.cpu)
     report.saturation.push_back(
-        fmt::format("a worker thread was on CPU {:.0f}% of a second (limit {:.0f}%)",
-                    report.max_worker_cpu * 100, limits.cpu * 100));
+        fmt::format("a engine thread was on CPU {:.0f}% of a second (limit {:.0f}%)",
+                    report.max_thread_cpu * 100, limits.cpu * 100));
 }
 
 bool is_http_method(std::string_view action) {
@@ -207,7 +207,7 @@ nlohmann::json run_results::to_json() const {
   nlohmann::json generator_json = {
       {"schedule_lag", generator.schedule_lag.to_json()},
       {"loop_delay", generator.loop_delay.to_json()},
-      {"max_worker_cpu", generator.max_worker_cpu},
+      {"max_thread_cpu", generator.max_thread_cpu},
       {"saturation", generator.saturation},
   };
   return {

@@ -59,7 +59,7 @@ class http_connection {
   response_parser& parser() noexcept;
 
   // Connects if needed, writes request_buffer(), reads one response into parser(), then stores the
-  // outcome in *out and resumes `waiter` on the worker thread. A reused connection that the server
+  // outcome in *out and resumes `waiter` on the engine thread. A reused connection that the server
   // closed in the meantime is reopened once, transparently.
   void start(bool head_request, bool store_body, const exchange_timeouts& timeouts,
              std::coroutine_handle<> waiter, exchange_outcome* out);

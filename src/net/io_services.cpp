@@ -52,7 +52,7 @@ std::vector<asio::ip::tcp::endpoint> io_services::resolve(const std::string& hos
 
   auto key = host + ":" + std::to_string(port);
   if (auto it = resolved_.find(key); it != resolved_.end()) return it->second;
-  // A name is looked up once per worker and cached for the run; the blocking lookup happens
+  // A name is looked up once per shard and cached for the run; the blocking lookup happens
   // at most once per host, not per request.
   asio::ip::tcp::resolver resolver(io_);
   auto results = resolver.resolve(host, std::to_string(port), bec);

@@ -1,5 +1,5 @@
 #pragma once
-// Per-worker network services shared by the connections of that worker's sessions: the
+// Per-shard network services shared by the connections of that shard's sessions: the
 // io_context, TLS contexts, a resolver cache and the deadline sweeper. Owned by one thread.
 
 #include <chrono>
@@ -20,7 +20,7 @@
 namespace chaperon::net {
 
 // Something with a deadline: the sweeper calls on_deadline() once it has passed.
-// Request timeouts are checked by one periodic sweep per worker instead of one timer per request,
+// Request timeouts are checked by one periodic sweep per shard instead of one timer per request,
 // which keeps the per-request cost to two pointer writes; their resolution is the sweep period.
 class deadline_hook {
  public:
@@ -63,7 +63,7 @@ class io_services {
   std::unique_ptr<tls_stream> tls_client(boost::asio::ip::tcp::socket& socket,
                                          const std::string& host, bool verify);
 
-  // Resolves host:port (numeric addresses without a lookup; names once per worker, then cached).
+  // Resolves host:port (numeric addresses without a lookup; names once per shard, then cached).
   std::vector<boost::asio::ip::tcp::endpoint> resolve(const std::string& host, std::uint16_t port,
                                                       std::error_code& ec);
 
@@ -71,7 +71,7 @@ class io_services {
   // wrk does: the server then wakes once for a burst of requests instead of once per request,
   // which is most of the kernel time a sender pays on loopback.
   // Opens `socket` and connects it to the first endpoint that accepts, binding it first to the
-  // next of `sources` (round-robin over this worker's connections) when given: one source
+  // next of `sources` (round-robin over this shard's connections) when given: one source
   // address allows only ~28k connections to one target port, several allow more.
   using connect_handler = std::function<void(const boost::system::error_code&)>;
   void connect(boost::asio::ip::tcp::socket& socket,
@@ -81,7 +81,7 @@ class io_services {
   void defer_send(deferred_sender& s);
   void forget_send(deferred_sender& s) noexcept;
 
-  // A read buffer shared by the connections of this worker. Idle WebSockets wait for readiness
+  // A read buffer shared by the connections of this shard. Idle WebSockets wait for readiness
   // and then read into it, so that thousands of them hold no read buffer of their own. Whatever
   // reads into it must consume the bytes before returning to the event loop.
   std::vector<char>& scratch();

@@ -207,7 +207,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
       });
       return;
     }
-    // Plain TCP reads the answer into the worker's shared buffer: thousands of sessions that
+    // Plain TCP reads the answer into the shard's shared buffer: thousands of sessions that
     // connect at once then hold no read buffer each.
     socket.async_wait(tcp::socket::wait_read,
                       [self = shared_from_this()](const boost::system::error_code& ec) {
@@ -274,7 +274,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
                       });
   }
 
-  // Plain TCP: read what is there into the worker's shared buffer and decode it at once.
+  // Plain TCP: read what is there into the shard's shared buffer and decode it at once.
   void drain() {
     auto& scratch = svc.scratch();
     for (int i = 0; i < reads_per_wakeup && ph == phase::open; ++i) {

@@ -76,7 +76,7 @@ TEST(ControlFlowAction, CustomActionsAreMeasuredAndFailuresRecorded) {
 
 class blocking_action;
 // The action currently parked, so that a watchdog session can release it if abort() never comes.
-// Everything here runs on the one worker thread of the run.
+// Everything here runs on the one engine thread of the run.
 blocking_action* g_blocked = nullptr;
 int g_blocking_scenarios = 0;  // blocking scenarios that have started and not yet ended
 
@@ -126,7 +126,7 @@ task<> run_blocking_action(session& s) {
 }
 
 task<> watchdog(session& s) {
-  // Sessions start in order on the one worker, so the blocking one has started by now.
+  // Sessions start in order on the one shard, so the blocking one has started by now.
   for (int i = 0; i < 100 && g_blocking_scenarios > 0; ++i) co_await s.delay(10ms);
   if (g_blocked) {
     seen().add("rescued", true);
@@ -134,7 +134,7 @@ task<> watchdog(session& s) {
   }
 }
 
-// The blocking scenario plus a watchdog session on the same worker thread, so that a missing
+// The blocking scenario plus a watchdog session on the same engine thread, so that a missing
 // abort() fails the test instead of hanging it.
 chaperon::run_results run_with_watchdog(const chaperon::scenario_ref& ref, json config,
                                         chaperon::run_options options = {}) {

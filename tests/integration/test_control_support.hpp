@@ -2,7 +2,7 @@
 // Shared pieces of the session control-flow tests: a place where sessions report what they saw,
 // metric lookups, and running one scenario in-process.
 //
-// Sessions run on worker threads, so reports go through a lock. Scenarios here take what they
+// Sessions run on engine threads, so reports go through a lock. Scenarios here take what they
 // need from config and assigned values rather than from captures, which keeps their coroutine
 // frames independent of the test's stack.
 
@@ -84,7 +84,7 @@ inline std::int64_t clock_ticks() {
 
 inline std::int64_t us_since_ticks(std::int64_t ticks) { return clock_ticks() - ticks; }
 
-// Runs `count` sessions of one scenario on one worker thread, after clearing old reports.
+// Runs `count` sessions of one scenario on one engine thread, after clearing old reports.
 inline run_results run_scenario_test(const scenario_ref& ref, json config = json::object(),
                                      run_options options = {}, std::size_t count = 1) {
   seen().clear();

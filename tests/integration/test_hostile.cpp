@@ -3,7 +3,7 @@
 // be a classified error metric, sessions against a healthy server in the same run must not
 // notice, memory must stay bounded and nothing may crash.
 //
-// Each run has two entries on one worker thread: sessions that meet the hostile server, and
+// Each run has two entries on one engine thread: sessions that meet the hostile server, and
 // sessions that keep requesting the demo target meanwhile. Sharing the thread is deliberate: a
 // hostile peer that blocked the event loop would show up as starved healthy sessions.
 #include <gtest/gtest.h>
@@ -220,7 +220,7 @@ class HostilePeer : public ::testing::Test {
   }
 
   // One run: `count` sessions of `hostile` with `config` over the hostile server, and the
-  // healthy sessions over the demo target for `healthy_for`, all on one worker thread.
+  // healthy sessions over the demo target for `healthy_for`, all on one engine thread.
   mixed_run run_mixed(const scenario_ref& hostile, json config, std::size_t count,
                       std::chrono::milliseconds healthy_for) {
     seen().clear();
@@ -382,7 +382,7 @@ TEST_F(HostilePeer, SlowlorisIsATimeoutAtTheRequestTimeout) {
   check_http_mode("/slowloris", "timeout", 1500ms, false);
 }
 
-// Every quick failure at once, several sessions each, over two worker threads: the failures stay
+// Every quick failure at once, several sessions each, over two engine threads: the failures stay
 // apart (each is counted under its own URL and class) and the run still ends in time.
 TEST_F(HostilePeer, ManyHostileSessionsAtOnce) {
   const std::vector<std::pair<std::string, std::string>> modes{

@@ -26,7 +26,7 @@ using chaperon::session;
 using chaperon::task;
 using chaperon::itest::demo_server;
 
-// What sessions saw, by topic; sessions run on worker threads, hence the lock.
+// What sessions saw, by topic; sessions run on engine threads, hence the lock.
 class observations {
  public:
   void add(const std::string& topic, json value) {

@@ -231,7 +231,7 @@ run_results open_model_results() {
   r.generator.schedule_lag.record(40, 3);
   r.generator.schedule_lag.record(600'000);
   r.generator.loop_delay.record(70);
-  r.generator.max_worker_cpu = 0.25;
+  r.generator.max_thread_cpu = 0.25;
   r.arrivals = {4, 2};
   r.generator.saturation = {"schedule lag p99 600.000 ms > 5.000 ms"};
   return r;
@@ -266,7 +266,7 @@ TEST(export_json, corrected_metrics_and_the_generator_object) {
   EXPECT_EQ(g["saturation"].size(), 1u);
   EXPECT_EQ(g["arrivals_started"], 4);
   EXPECT_EQ(g["arrivals_dropped"], 2);
-  EXPECT_EQ(g["max_worker_cpu"], 0.25);
+  EXPECT_EQ(g["max_thread_cpu"], 0.25);
   EXPECT_EQ(g["loop_delay"]["max"], 0.07);
   // No generator object for runs without rate-driven work.
   const auto plain = nlohmann::json::parse(export_json(sample_results()));

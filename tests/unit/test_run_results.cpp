@@ -241,12 +241,12 @@ void add_load_model_figures(run_results& whole, std::vector<run_results>& parts)
   }
   parts[0].arrivals = {100, 3};
   parts[1].arrivals = {50, 0};
-  parts[0].generator.max_worker_cpu = 0.5;
-  parts[1].generator.max_worker_cpu = 0.97;
+  parts[0].generator.max_thread_cpu = 0.5;
+  parts[1].generator.max_thread_cpu = 0.97;
   parts[0].generator.saturation = {"a", "b"};
   parts[1].generator.saturation = {"b", "c"};
   whole.arrivals = {150, 3};
-  whole.generator.max_worker_cpu = 0.97;
+  whole.generator.max_thread_cpu = 0.97;
   whole.generator.saturation = {"a", "b", "c"};
 }
 
@@ -290,7 +290,7 @@ TEST(assess_saturation, flags_lag_loop_delay_and_cpu_in_plain_words) {
   g.schedule_lag.record(100, 990);
   g.schedule_lag.record(20'000, 10);  // p99 is 100 us
   g.loop_delay.record(50, 100);
-  g.max_worker_cpu = 0.9;
+  g.max_thread_cpu = 0.9;
   assess_saturation(g);
   EXPECT_FALSE(g.saturated());
 
@@ -300,7 +300,7 @@ TEST(assess_saturation, flags_lag_loop_delay_and_cpu_in_plain_words) {
   EXPECT_NE(g.saturation[0].find("schedule lag p99 20.000 ms > 5.000 ms"), std::string::npos);
 
   g.loop_delay.record(9'000, 100);
-  g.max_worker_cpu = 0.99;
+  g.max_thread_cpu = 0.99;
   assess_saturation(g, {.lag_us = 8000, .cpu = 0.95});
   ASSERT_EQ(g.saturation.size(), 3u);
   EXPECT_NE(g.saturation[1].find("event-loop delay p99"), std::string::npos);

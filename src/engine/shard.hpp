@@ -1,6 +1,6 @@
 #pragma once
-// A worker: one thread, one io_context, and everything its sessions touch (connections, metrics
-// recorder, random generator). Nothing here is shared with other workers; the runner only reads
+// A shard: one thread, one io_context, and everything its sessions touch (connections, metrics
+// recorder, random generator). Nothing here is shared with other shards; the runner only reads
 // the live counters (relaxed atomics written by the owner thread) and, after join, the results.
 
 #include <atomic>
@@ -28,6 +28,9 @@ class io_services;
 namespace chaperon::detail {
 
 class session_state;
+
+// A version 4 UUID from `rng`.
+std::string make_uuid(std::mt19937_64& rng);
 struct http_settings;
 struct wait_slot;
 struct child_task;
@@ -35,7 +38,7 @@ struct child_task;
 // The stop reason of sessions stopped because a ramp lowered its target.
 inline constexpr std::string_view ramp_down_reason = "ramp down";
 
-// Written only by the owning worker thread; read by the runner for the progress line.
+// Written only by the owning engine thread; read by the runner for the progress line.
 struct alignas(64) live_counters {
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> errors{0};
@@ -49,7 +52,7 @@ struct alignas(64) live_counters {
   }
 };
 
-struct worker_settings {
+struct shard_settings {
   bool per_session = false;
   bool print_results = false;
   log_level level = log_level::warn;
@@ -62,7 +65,7 @@ struct session_plan {
   std::shared_ptr<const json> config;  // merged config, shared by the sessions of one entry
 };
 
-// This worker's part of an entry run under a ramping or rate model. Every worker gets the same
+// This shard's part of an entry run under a ramping or rate model. Every shard gets the same
 // model and start time and takes its share: share_index of share_count.
 struct model_plan {
   const load_test_entry* entry = nullptr;
@@ -70,10 +73,10 @@ struct model_plan {
   load_model model;
   std::size_t share_index = 0;
   std::size_t share_count = 1;
-  std::chrono::steady_clock::time_point t0;  // when the model's schedule starts, on all workers
+  std::chrono::steady_clock::time_point t0;  // when the model's schedule starts, on all shards
 };
 
-// Hears about the sessions it had the worker start (worker thread only).
+// Hears about the sessions it had the shard start (engine thread only).
 class session_observer {
  public:
   virtual void session_started(session_state& s) = 0;
@@ -83,7 +86,7 @@ class session_observer {
   ~session_observer() = default;
 };
 
-// A load model running on one worker (engine/arrivals.hpp).
+// A load model running on one shard (engine/arrivals.hpp).
 class load_driver {
  public:
   virtual ~load_driver() = default;
@@ -92,15 +95,15 @@ class load_driver {
   virtual void stop() = 0;
 };
 
-class worker {
+class shard {
  public:
-  worker(std::size_t index, worker_settings settings, std::uint64_t seed);
-  ~worker();
-  worker(const worker&) = delete;
-  worker& operator=(const worker&) = delete;
+  shard(std::size_t index, shard_settings settings, std::uint64_t seed);
+  ~shard();
+  shard(const shard&) = delete;
+  shard& operator=(const shard&) = delete;
 
   std::size_t index() const noexcept { return index_; }
-  const worker_settings& settings() const noexcept { return settings_; }
+  const shard_settings& settings() const noexcept { return settings_; }
   boost::asio::io_context& io() noexcept;
   net::io_services& net() noexcept;
   metrics_recorder& recorder() noexcept { return recorder_; }
@@ -109,23 +112,23 @@ class worker {
 
   // Runs the plans and models on the calling thread until every session has finished.
   void run(std::vector<session_plan> plans, std::vector<model_plan> models = {});
-  // Runs fn later on this worker's thread (from this thread or any other).
+  // Runs fn later on this shard's thread (from this thread or any other).
   void post(std::function<void()> fn);
-  // Thread-safe: asks the worker to stop all its sessions (load test timeout, abort).
+  // Thread-safe: asks the shard to stop all its sessions (load test timeout, abort).
   void request_stop(std::string reason);
 
-  // Session bookkeeping (worker thread only).
+  // Session bookkeeping (engine thread only).
   void attach(session_state& s, bool counted);
   void detach(session_state& s);
   void record_session_end(const session_state& s);
   void record_task_failure(const session_state& s);
   run_results take_results();
 
-  // Load models (worker thread only).
+  // Load models (engine thread only).
   // Starts a session that runs its entry's lifecycle once (on the next turn of the event loop);
   // `observer` (may be null) hears when it has started and ended.
   void start_session(const session_plan& plan, session_observer* observer);
-  // A driver that may still start work keeps the worker running until it releases.
+  // A driver that may still start work keeps the shard running until it releases.
   void hold() noexcept { ++remaining_; }
   void release();
   // The state of a new session of `entry`: a fresh id, and a name from the entry. A function of
@@ -133,13 +136,13 @@ class worker {
   // (idle sessions are counted in thousands).
   std::unique_ptr<session_state> new_session(const load_test_entry& entry,
                                              std::shared_ptr<const json> config);
-  // The HTTP settings of `config`, built once for all sessions that share it (worker thread only).
+  // The HTTP settings of `config`, built once for all sessions that share it (engine thread only).
   std::shared_ptr<const http_settings> settings_for(const std::shared_ptr<const json>& config);
   void record_schedule_lag(std::chrono::steady_clock::duration lag);
   arrival_counts& arrivals() noexcept { return results_.arrivals; }
   void count_session_error(const std::string& reason) { results_.session_errors[reason]++; }
 
-  // Suspends `h` for `d`, then resumes it on this worker. Cancellable via the session's stop.
+  // Suspends `h` for `d`, then resumes it on this shard. Cancellable via the session's stop.
   void sleep(session_state& s, std::chrono::microseconds d, std::coroutine_handle<> h);
   // Suspends `h` until wake(slot), the timeout (slot.timed_out), or the session's stop.
   void wait(session_state& s, wait_slot& slot, std::chrono::microseconds timeout,
@@ -156,7 +159,7 @@ class worker {
   void on_probe();
 
   std::size_t index_;
-  worker_settings settings_;
+  shard_settings settings_;
   std::mt19937_64 rng_;
   metrics_recorder recorder_;
   live_counters counters_;
@@ -168,6 +171,7 @@ class worker {
   std::vector<std::pair<std::shared_ptr<const json>, std::shared_ptr<const http_settings>>>
       settings_cache_;
   std::size_t remaining_ = 0;
+  std::size_t failures_printed_ = 0;  // session failures told on stderr (the first few)
   run_results results_;
 };
 

@@ -1,0 +1,119 @@
+// A shard's session bookkeeping: how sessions and tasks ended, and the waits a session's
+// coroutines suspend in (sleeps, awaits with a timeout) and the child sessions of async tasks.
+#include <cstdio>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "engine/drivers.hpp"
+#include "engine/session_state.hpp"
+#include "engine/shard.hpp"
+
+namespace chaperon::detail {
+
+namespace asio = boost::asio;
+
+void shard::record_session_end(const session_state& s) {
+  auto& counts = results_.sessions;
+  if (!s.failure.empty()) {
+    counts.failed++;
+    results_.session_errors[s.failure]++;
+    if (failures_printed_++ < 5) {
+      std::fprintf(stderr, "chaperon: session %s failed: %s\n", s.name.c_str(), s.failure.c_str());
+    }
+    return;
+  }
+  if (s.ramp_down && s.stop == stop_kind::cancelled && s.stop_reason == ramp_down_reason) {
+    counts.completed++;
+    return;
+  }
+  switch (s.stop) {
+    case stop_kind::none: counts.completed++; break;
+    case stop_kind::aborted:
+      counts.aborted++;
+      results_.session_errors["aborted: " + s.stop_reason]++;
+      break;
+    case stop_kind::timed_out:
+    case stop_kind::cancelled:
+      counts.timed_out++;
+      results_.session_errors[s.stop_reason]++;
+      break;
+  }
+}
+
+void shard::sleep(session_state& s, std::chrono::microseconds d, std::coroutine_handle<> h) {
+  struct sleeper {
+    asio::steady_timer timer;
+    std::coroutine_handle<> waiter;
+    session_state* state;
+  };
+  auto* sl = new sleeper{asio::steady_timer(io(), d), h, &s};
+  s.pending = pending_op{[](void* p) { static_cast<sleeper*>(p)->timer.cancel(); }, sl};
+  sl->timer.async_wait([sl](const boost::system::error_code&) {
+    auto waiter = sl->waiter;
+    if (sl->state->pending.target == sl) sl->state->pending = {};
+    delete sl;
+    waiter.resume();
+  });
+}
+
+void shard::record_task_failure(const session_state& s) {
+  results_.session_errors["task: " + s.failure]++;
+  if (failures_printed_++ < 5) {
+    std::fprintf(stderr, "chaperon: async task of %s failed: %s\n", s.name.c_str(),
+                 s.failure.c_str());
+  }
+}
+
+void shard::wait(session_state& s, wait_slot& slot, std::chrono::microseconds timeout,
+                  std::coroutine_handle<> h) {
+  auto* timer = new asio::steady_timer(io(), timeout);
+  slot.waiter = h;
+  slot.timer = timer;
+  slot.woken = slot.timed_out = false;
+  s.pending = pending_op{[](void* p) {
+                           auto* sl = static_cast<wait_slot*>(p);
+                           if (sl->timer) static_cast<asio::steady_timer*>(sl->timer)->cancel();
+                         },
+                         &slot};
+  timer->async_wait([&slot, &s, timer](const boost::system::error_code& ec) {
+    delete timer;
+    slot.timer = nullptr;
+    if (s.pending.target == &slot) s.pending = {};
+    slot.timed_out = !ec && !slot.woken;
+    std::exchange(slot.waiter, {}).resume();
+  });
+}
+
+void shard::wake(wait_slot& slot) {
+  if (!slot.waiter || slot.woken) return;
+  slot.woken = true;
+  if (slot.timer) {
+    static_cast<asio::steady_timer*>(slot.timer)->cancel();
+  } else {
+    asio::post(io(), [&slot] { std::exchange(slot.waiter, {}).resume(); });
+  }
+}
+
+std::shared_ptr<child_task> shard::spawn_child(session_state& parent, std::string name,
+                                                std::function<task<void>(session&)> fn) {
+  auto t = std::make_shared<child_task>();
+  t->name = std::move(name);
+  auto child = std::make_unique<session_state>(*this, make_uuid(rng_), parent.name, parent.config);
+  child->parent = &parent;
+  child->assigned = parent.assigned;
+  child->cookies = parent.cookies;
+  child->scenario = parent.scenario;
+  child->heartbeat_period = parent.heartbeat_period;
+  child->heartbeat = parent.heartbeat;
+  child->schedule_lag = parent.schedule_lag;
+  child->rate_driven = parent.rate_driven;
+  t->state = child.get();
+  ++remaining_;
+  if (parent.stop != stop_kind::none) child->request_stop(parent.stop, parent.stop_reason);
+  drive_child(*this, t, std::move(child), std::move(fn));
+  return t;
+}
+
+}  // namespace chaperon::detail
