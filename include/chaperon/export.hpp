@@ -29,8 +29,8 @@ struct export_options {
 // then, only for runs that have them, rows in the same columns:
 //   <row_label()> corrected       the metric measured from the intended start (key order)
 //    schedule_lag                 the generator's lateness against its schedule
-//    dropped_arrivals             count = arrivals dropped at the cap, values 0
-//    generator saturated: <why>   count = number of reasons, values 0
+// Every row is a histogram (the original's format): dropped arrivals and the saturation verdict
+// are not metrics, so they are in the summary and the JSON export, not here.
 // A label containing the separator, the delimiter, a quote or a line break is quoted CSV-style.
 std::string export_csv(const run_results& results, const export_options& options = {});
 

@@ -63,20 +63,10 @@ std::string export_csv(const run_results& results, const export_options& options
   for (const auto& [key, h] : results.metrics) append_row(out, key.row_label(), h, options);
   for (const auto& [key, h] : results.corrected)
     append_row(out, key.row_label() + " corrected", h, options);
-  const auto& gen = results.generator;
-  if (!gen.schedule_lag.empty()) append_row(out, " schedule_lag", gen.schedule_lag, options);
-  // Counts without latencies: the count column carries the number, the values are 0.
-  const auto count_row = [&](const std::string& label, std::uint64_t count) {
-    histogram h;
-    h.record(0, count);
-    append_row(out, label, h, options);
-  };
-  if (results.arrivals.dropped > 0) count_row(" dropped_arrivals", results.arrivals.dropped);
-  if (gen.saturated()) {
-    std::string why;
-    for (const auto& reason : gen.saturation) why += (why.empty() ? "" : "; ") + reason;
-    count_row(" generator saturated: " + why, gen.saturation.size());
-  }
+  // Only histograms become rows: scripts read every row as a metric. The arrival counts and the
+  // saturation verdict are not metrics; the summary and the JSON export carry them.
+  const auto& lag = results.generator.schedule_lag;
+  if (!lag.empty()) append_row(out, " schedule_lag", lag, options);
   return out;
 }
 

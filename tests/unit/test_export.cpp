@@ -237,19 +237,35 @@ run_results open_model_results() {
   return r;
 }
 
-TEST(export_csv, corrected_and_generator_rows_follow_the_original_rows) {
+TEST(export_csv, corrected_and_schedule_lag_rows_follow_the_original_rows) {
   const auto lines = lines_of(export_csv(open_model_results()));
-  ASSERT_EQ(lines.size(), 6u);
+  ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[0], csv_header);
   EXPECT_EQ(lines[1].rfind(" get(http://h/x),4,1.000,", 0), 0u) << lines[1];
   EXPECT_EQ(lines[2].rfind(" get(http://h/x) corrected,4,601.000,", 0), 0u) << lines[2];
   EXPECT_EQ(lines[3].rfind(" schedule_lag,4,600.000,", 0), 0u) << lines[3];
-  EXPECT_EQ(lines[4], " dropped_arrivals,2,0.000,0.000,0.000" + repeated("0.000", 15));
-  EXPECT_EQ(lines[5].rfind(" generator saturated: schedule lag p99 600.000 ms > 5.000 ms,1,", 0),
-            0u)
-      << lines[5];
   // Runs without any of it keep exactly the original rows.
   EXPECT_EQ(lines_of(export_csv(sample_results())).size(), 7u);
+}
+
+// A saturated run with dropped arrivals: neither the verdict nor the drop count is a metric, so
+// neither becomes a row that a script would read as one (the summary and JSON carry them).
+TEST(export_csv, has_only_metric_rows_when_the_generator_is_saturated) {
+  auto r = sample_results();
+  r.arrivals = {10, 190};
+  r.generator.max_thread_cpu = 0.99;
+  r.generator.saturation = {"a worker thread was on CPU 99% of a second (limit 95%)"};
+  EXPECT_EQ(export_csv(r), export_csv(sample_results()));
+
+  auto lagging = open_model_results();
+  const auto csv = export_csv(lagging);
+  EXPECT_EQ(csv.find("saturated"), std::string::npos) << csv;
+  EXPECT_EQ(csv.find("dropped"), std::string::npos) << csv;
+  lagging.generator.saturation.clear();
+  lagging.arrivals.dropped = 0;
+  EXPECT_EQ(export_csv(lagging), csv);
+  EXPECT_NE(summary_table(open_model_results(), 1.0).find("GENERATOR SATURATED"),
+            std::string::npos);
 }
 
 TEST(export_json, corrected_metrics_and_the_generator_object) {
