@@ -3,19 +3,28 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "chaperon/metrics.hpp"
 
 namespace chaperon {
 
-enum class export_format { csv, json };
+// The names of the built-in exporters. Any registered exporter's name is a format too.
+namespace export_format {
+inline constexpr std::string_view csv = "csv";
+inline constexpr std::string_view json = "json";
+}  // namespace export_format
+
 enum class time_unit { ms, us };
 
 struct export_options {
-  export_format format = export_format::csv;
+  // The name of a registered exporter, in any letter case (see find_exporter).
+  std::string format{export_format::csv};
   // ms: decimals with microsecond precision ("12.345"; the mean is rounded to the microsecond
   // first); us: integers (the mean rounded to the nearest integer).
   time_unit unit = time_unit::ms;
@@ -51,24 +60,71 @@ std::string export_csv(const run_results& results, const export_options& options
 // whose "metrics" are the schedule lag's.
 std::string export_json(const run_results& results, const export_options& options = {});
 
-// export_csv() or export_json(), by options.format.
+// A format results are written in. CSV and JSON are built in; an HTML report, an HdrHistogram
+// log or an uploader plugs in beside them with register_exporter. One registered instance
+// serves every caller, so its const members may be called from several threads at once.
+class exporter {
+ public:
+  virtual ~exporter() = default;
+
+  // What --format and export_options::format call it, e.g. "csv": lower-case letters, digits,
+  // '-' and '_'.
+  virtual std::string_view name() const = 0;
+  // The file name extension without the dot, e.g. "csv" or "hlog".
+  virtual std::string_view extension() const = 0;
+  // The whole file's content.
+  virtual std::string encode(const run_results& results, const export_options& options) const = 0;
+  // Writes encode()'s content to `path`, creating its folders; throws export_error naming the
+  // file when that fails. Override for formats that are not one file (or not a local one).
+  virtual void write(const run_results& results, const std::filesystem::path& path,
+                     const export_options& options) const;
+};
+
+// A setup error of the export: an unknown format, a name registered twice, a file not written.
+class export_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Makes `e` findable by its name for the rest of the program. Throws export_error when the name
+// is empty or has other characters than lower-case letters, digits, '-' and '_', when the
+// extension is empty or contains '.', '/' or '\\', or when that name is registered already.
+void register_exporter(std::unique_ptr<const exporter> e);
+
+// The exporter named `name`, in any letter case. Throws export_error naming `name` and the known
+// formats when there is none ("unknown export format 'xml' (known: csv, json)"). The reference
+// stays valid for the rest of the program.
+const exporter& find_exporter(std::string_view name);
+
+// The registered formats' names, built-in ones first, then in the order they were registered.
+std::vector<std::string> exporter_names();
+
+// find_exporter(options.format).encode(results, options).
 std::string export_results(const run_results& results, const export_options& options = {});
 
-// "csv" or "json", in any letter case; nullopt otherwise.
-std::optional<export_format> parse_export_format(std::string_view name);
-// "csv" or "json".
-std::string_view extension(export_format format);
+// The registered name for `name` in any letter case ("JSON" -> "json"); nullopt when unknown.
+std::optional<std::string> parse_export_format(std::string_view name);
+// find_exporter(format).extension().
+std::string_view extension(std::string_view format);
 
-// results/<UTC YYYY-MM-DD>/<load test name>/<tag>-<unix seconds>.<ext>, where the load test
-// name's "::", ':', '.', '/' and '\\' separate folders (empty parts are dropped). Slashes in the
-// tag become '_'. An empty tag gives <unix seconds>.<ext>.
+// results/<UTC YYYY-MM-DD>/<load test name>/<tag>-<unix seconds>.<e.extension()>, where the load
+// test name's "::", ':', '.', '/' and '\\' separate folders (empty parts are dropped). Slashes
+// in the tag become '_'. An empty tag gives <unix seconds>.<ext>.
 std::filesystem::path tagged_output_path(std::string_view load_test, std::string_view tag,
-                                         export_format format,
+                                         const exporter& e,
+                                         std::chrono::system_clock::time_point now);
+// The same with find_exporter(format).
+std::filesystem::path tagged_output_path(std::string_view load_test, std::string_view tag,
+                                         std::string_view format,
                                          std::chrono::system_clock::time_point now);
 
-// `path` with ".<ext>" appended, unless it already ends with that extension (any letter case).
+// `path` with ".<e.extension()>" appended, unless it already ends with that extension (any
+// letter case).
 std::filesystem::path output_path_with_extension(const std::filesystem::path& path,
-                                                 export_format format);
+                                                 const exporter& e);
+// The same with find_exporter(format).
+std::filesystem::path output_path_with_extension(const std::filesystem::path& path,
+                                                 std::string_view format);
 
 // A table for the terminal, times in ms:
 //  - one row per non-error metric: name, count, errors (the counts of error metrics with the same

@@ -93,9 +93,4 @@ std::string export_json(const run_results& results, const export_options& option
   return out.dump() + "\n";
 }
 
-std::string export_results(const run_results& results, const export_options& options) {
-  return options.format == export_format::json ? export_json(results, options)
-                                               : export_csv(results, options);
-}
-
 }  // namespace chaperon

@@ -52,33 +52,33 @@ std::string utc_date(std::chrono::system_clock::time_point now) {
 
 }  // namespace
 
-std::optional<export_format> parse_export_format(std::string_view name) {
-  if (equal_ignoring_case(name, "csv")) return export_format::csv;
-  if (equal_ignoring_case(name, "json")) return export_format::json;
-  return std::nullopt;
-}
-
-std::string_view extension(export_format format) {
-  return format == export_format::json ? "json" : "csv";
-}
-
 std::filesystem::path tagged_output_path(std::string_view load_test, std::string_view tag,
-                                         export_format format,
+                                         const exporter& e,
                                          std::chrono::system_clock::time_point now) {
   const auto seconds = std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()).count();
-  const auto file = tag.empty()
-                        ? fmt::format("{}.{}", seconds, extension(format))
-                        : fmt::format("{}-{}.{}", file_safe(tag), seconds, extension(format));
+  const auto file = tag.empty() ? fmt::format("{}.{}", seconds, e.extension())
+                                : fmt::format("{}-{}.{}", file_safe(tag), seconds, e.extension());
   return std::filesystem::path("results") / utc_date(now) / load_test_folders(load_test) / file;
 }
 
+std::filesystem::path tagged_output_path(std::string_view load_test, std::string_view tag,
+                                         std::string_view format,
+                                         std::chrono::system_clock::time_point now) {
+  return tagged_output_path(load_test, tag, find_exporter(format), now);
+}
+
 std::filesystem::path output_path_with_extension(const std::filesystem::path& path,
-                                                 export_format format) {
-  const auto wanted = std::string(".") + std::string(extension(format));
+                                                 const exporter& e) {
+  const auto wanted = "." + std::string(e.extension());
   if (equal_ignoring_case(path.extension().string(), wanted)) return path;
   auto out = path;
   out += wanted;
   return out;
+}
+
+std::filesystem::path output_path_with_extension(const std::filesystem::path& path,
+                                                 std::string_view format) {
+  return output_path_with_extension(path, find_exporter(format));
 }
 
 }  // namespace chaperon

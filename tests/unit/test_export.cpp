@@ -143,12 +143,13 @@ TEST(export_json, microseconds_are_integers_and_urls_are_recognised) {
 }
 
 TEST(export_format, parse_and_extension) {
-  EXPECT_EQ(parse_export_format("csv"), export_format::csv);
-  EXPECT_EQ(parse_export_format("JSON"), export_format::json);
+  EXPECT_EQ(parse_export_format("csv"), "csv");
+  EXPECT_EQ(parse_export_format("JSON"), "json");
   EXPECT_FALSE(parse_export_format("xml").has_value());
   EXPECT_FALSE(parse_export_format("").has_value());
   EXPECT_EQ(extension(export_format::csv), "csv");
   EXPECT_EQ(extension(export_format::json), "json");
+  EXPECT_EQ(extension("Json"), "json");
 }
 
 TEST(output_path, tagged_path_uses_the_utc_date_and_name_folders) {
