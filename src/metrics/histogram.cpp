@@ -204,4 +204,30 @@ bool operator==(const histogram& a, const histogram& b) {
                      [](auto c) { return c == 0; });
 }
 
+packed_histogram::packed_histogram(const histogram& h)
+    : total_(h.total_), min_(h.min_), max_(h.max_) {
+  for (std::size_t i = 0; i < h.counts_.size(); ++i) {
+    if (h.counts_[i] == 0) continue;
+    index_.push_back(static_cast<std::uint32_t>(i));
+    counts_.push_back(h.counts_[i]);
+  }
+  index_.shrink_to_fit();
+  counts_.shrink_to_fit();
+}
+
+histogram packed_histogram::unpack() const {
+  histogram h;
+  if (total_ == 0) return h;
+  h.grow_to_fit(index_.back());
+  for (std::size_t i = 0; i < index_.size(); ++i) h.counts_[index_[i]] = counts_[i];
+  h.total_ = total_;
+  h.min_ = min_;
+  h.max_ = max_;
+  return h;
+}
+
+std::size_t packed_histogram::heap_bytes() const noexcept {
+  return index_.capacity() * sizeof(std::uint32_t) + counts_.capacity() * sizeof(std::uint64_t);
+}
+
 }  // namespace chaperon
