@@ -9,24 +9,46 @@
 #include <cstddef>
 #include <functional>
 #include <stop_token>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "chaperon/config.hpp"
 #include "chaperon/load_test.hpp"
 #include "chaperon/metrics.hpp"
+#include "chaperon/series.hpp"
 #include "chaperon/session.hpp"
 
 namespace chaperon {
 
+// Live figures of a running load test, for a progress line. Requests and errors are counted as
+// the summary counts them (run_results::total_requests / error_count) from the intervals cut so
+// far, so a progress line lags by at most one interval; the session counts are live.
 struct progress_snapshot {
   std::chrono::steady_clock::duration elapsed{};
   std::uint64_t requests = 0;
   std::uint64_t errors = 0;
+  // Requests per second of the last complete interval (0 before the first one).
+  double requests_per_second = 0;
   std::uint64_t sessions_active = 0;
   std::uint64_t sessions_done = 0;
   std::uint64_t sessions_total = 0;
 };
+
+// One share of a load test, for running a test over several processes or machines without a
+// master (`chaperon run NAME --share 3/8`, then `chaperon merge`): share `index` of `count`,
+// 0-based. Every at-once session and every arrival of a rate model belongs to exactly one share,
+// decided by its number alone, so the shares of a test together run exactly the whole test;
+// ramping session targets are split the same way at every moment.
+struct share {
+  std::size_t index = 0;
+  std::size_t count = 1;
+  bool operator==(const share&) const = default;
+};
+// "3/8" -> {3, 8}; nullopt when malformed or index >= count.
+std::optional<share> parse_share(std::string_view text);
 
 struct run_options {
   std::size_t threads = 0;          // 0: one per core
@@ -35,25 +57,74 @@ struct run_options {
   bool per_session = false;         // keep one row per session name instead of aggregating
   bool print_results = false;       // print every action's result (debugging)
   log_level level = log_level::warn;
-  // Called about once a second from the thread that called run_load_test.
+  // Called about once a second, from a thread of the run's own (not an engine thread).
   std::function<void(const progress_snapshot&)> on_progress;
   std::chrono::milliseconds progress_interval{1000};
   // A stop request (e.g. from SIGINT) ends the run as load_test_timeout does: sessions are
   // stopped, in-flight requests cancelled, and what was measured comes back marked partial.
-  // Checked every 100 ms.
+  // Checked every 100 ms. load_test_run::stop() does the same.
   std::stop_token stop;
   // Replaces the load model of every entry (the CLI's --rate / --stages).
   std::optional<load_model> model;
+  // Run only this share of the test.
+  share part;
+  // The length of the intervals of the run's series; nullopt: config `interval` when it is a
+  // duration, else 1 s.
+  std::optional<std::chrono::microseconds> interval;
+  // The most points the series keeps before it merges neighbours (see interval_series).
+  std::size_t max_series_points = 1024;
 };
 
-// Runs the load test to completion (or until `load_test_timeout`) and returns its merged results.
-// Throws for setup errors (no entries, bad config values, more concurrent sessions than the
-// open-file limit allows); never for network failures.
+namespace detail {
+class run_control;
+}
+
+// A running (or finished) load test: watch it, stop it, wait for it. Thread-safe: any thread may
+// call any member. Destroying a handle whose run has not finished stops the run and waits.
+class load_test_run {
+ public:
+  load_test_run(load_test_run&&) noexcept;
+  load_test_run& operator=(load_test_run&&) noexcept;
+  ~load_test_run();
+
+  // Everything measured so far, merged exactly: the intervals that every engine thread has cut
+  // (at most one interval behind). Marked partial until the run has ended; after wait() it equals
+  // the final results.
+  run_results snapshot() const;
+  // The live figures for a progress line.
+  progress_snapshot progress() const;
+  // The run's series: complete intervals, oldest first.
+  interval_series series() const;
+  // Points of the series from `from` on (for a live view that polls for new ones).
+  std::vector<interval> intervals(std::size_t from = 0) const;
+
+  // Stops the run gracefully: no new sessions or arrivals, sessions stopped (their teardown
+  // runs), in-flight requests cancelled; what was measured is kept and the results are partial.
+  void stop(std::string reason = "stopped");
+  bool finished() const;
+  // True when the run finished within `timeout`.
+  bool wait_for(std::chrono::milliseconds timeout) const;
+  // Waits for the end and returns the final results (every call returns the same results).
+  run_results wait();
+
+ private:
+  friend load_test_run start_load_test(load_test test, run_options options);
+  explicit load_test_run(std::unique_ptr<detail::run_control> control);
+  std::unique_ptr<detail::run_control> control_;
+};
+
+// Starts the load test on threads of its own and returns at once. Throws for setup errors (no
+// entries, bad config values, more concurrent sessions than the open-file limit allows, a bad
+// share); never for network failures.
 //
 // The results carry the generator's own figures (results.generator): schedule lag of rate-driven
-// starts, event-loop delay and engine-thread CPU. When they show that the generator could not keep up
-// (config `saturation_lag`, default 5 ms, for lag and loop-delay p99; CPU above 95% of a second)
-// results.generator.saturation says why.
+// starts, event-loop delay and engine-thread CPU. When they show that the generator could not
+// keep up (config `saturation_lag`, default 5 ms, for lag and loop-delay p99; CPU above 95% of a
+// second) results.generator.saturation says why.
+load_test_run start_load_test(load_test test, run_options options = {});
+
+// start_load_test(test, options).wait(): runs the load test to completion (or until
+// `load_test_timeout`) and returns its merged results.
 run_results run_load_test(const load_test& test, const run_options& options = {});
 
 // The CLI. Returns the process exit status.

@@ -6,13 +6,13 @@
 namespace chaperon::cli {
 
 void add_common_options(CLI::App& app, common_options& o) {
-  app.add_option("-t,--threads", o.threads, "Worker threads (default: one per core)");
+  app.add_option("-t,--threads", o.threads, "Engine threads (default: one per core)");
   app.add_option("-c,--config", o.config_assignments,
                  "Run-time config key=value (value parsed as JSON when valid), repeatable");
   app.add_option("--config-file", o.config_file, "JSON file merged into the run-time config")
       ->check(CLI::ExistingFile);
   app.add_option("-f,--format", o.format, "Export format")
-      ->check(CLI::IsMember({"csv", "json"}));
+      ->check(CLI::IsMember(exporter_names(), CLI::ignore_case));
   app.add_option("-o,--output", o.output,
                  "Write results to this file ('-' for stdout); default "
                  "results/<date>/<load test>/<tag>-<unix time>.<format>");
@@ -26,6 +26,12 @@ void add_common_options(CLI::App& app, common_options& o) {
   app.add_flag("--per-session", o.per_session, "Export one row per session name");
   app.add_flag("--print-results", o.print_results, "Print every action's result");
   app.add_flag("--no-progress", o.no_progress, "Do not print the live progress line");
+  app.add_option("--share", o.share,
+                 "Run only share I of N of the test (0-based, e.g. 3/8); `chaperon merge` adds "
+                 "the shares' JSON results up to the whole");
+  app.add_option("--interval", o.interval,
+                 "Length of the intervals of live figures and series (default 1s, or config "
+                 "interval)");
 }
 
 void add_model_options(CLI::App& app, model_options& o, bool with_duration) {
@@ -136,12 +142,23 @@ run_options make_run_options(const common_options& o) {
   r.print_results = o.print_results;
   r.level = parse_level(o.log_level);
   r.model = make_load_model(o.model);
+  if (!o.share.empty()) {
+    auto part = parse_share(o.share);
+    if (!part) throw CLI::ValidationError("--share", "'" + o.share + "' is not I/N with I < N");
+    r.part = *part;
+  }
+  if (!o.interval.empty()) {
+    auto length = parse_duration_text(o.interval);
+    if (!length || length->count() <= 0)
+      throw CLI::ValidationError("--interval", "'" + o.interval + "' is not a duration > 0");
+    r.interval = *length;
+  }
   return r;
 }
 
 export_options make_export_options(const common_options& o) {
   export_options e;
-  e.format = o.format == "json" ? export_format::json : export_format::csv;
+  e.format = find_exporter(o.format).name();
   e.unit = o.unit == "us" ? time_unit::us : time_unit::ms;
   return e;
 }

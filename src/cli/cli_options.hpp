@@ -32,6 +32,8 @@ struct common_options {
   std::string unit = "ms";
   std::string metrics;  // comma-separated metric types
   std::string log_level = "warn";
+  std::string share;     // "I/N"
+  std::string interval;  // series interval, e.g. "1s"
   bool per_session = false;
   bool print_results = false;
   bool no_progress = false;

@@ -26,15 +26,15 @@ class progress_printer {
  public:
   explicit progress_printer(bool enabled) : enabled_(enabled), tty_(isatty(STDERR_FILENO) != 0) {}
 
+  // Requests and errors as the summary counts them (responses; error metrics), the rate of the
+  // last complete interval.
   void operator()(const progress_snapshot& p) {
     if (!enabled_) return;
     double secs = std::chrono::duration<double>(p.elapsed).count();
-    double rate = (p.requests - last_requests_) / std::max(1e-9, secs - last_secs_);
-    last_requests_ = p.requests;
-    last_secs_ = secs;
     std::string line = fmt::format(
         "{:7.1f}s  sessions {} active, {}/{} done  |  {} requests  {:.0f} req/s  |  {} errors",
-        secs, p.sessions_active, p.sessions_done, p.sessions_total, p.requests, rate, p.errors);
+        secs, p.sessions_active, p.sessions_done, p.sessions_total, p.requests,
+        p.requests_per_second, p.errors);
     // On a terminal the line updates in place; in logs one line every 5 seconds is enough.
     if (tty_) {
       std::fprintf(stderr, "\r\033[K%s", line.c_str());
@@ -54,11 +54,11 @@ class progress_printer {
   bool tty_;
   bool printed_ = false;
   std::uint64_t ticks_ = 0;
-  std::uint64_t last_requests_ = 0;
-  double last_secs_ = 0;
 };
 
-json config_report(const load_test& test, const json& runtime) {
+// The config file beside the results: what ran, with what config, and whether the generator kept
+// up (the verdict is not a metric, so the CSV does not carry it).
+json config_report(const load_test& test, const json& runtime, const run_results& results) {
   json entries = json::array();
   for (const auto& e : test.entries()) {
     entries.push_back({{"scenario", e.scenario_name()},
@@ -69,7 +69,12 @@ json config_report(const load_test& test, const json& runtime) {
   return {{"load_test", test.name()},
           {"default_config", test.default_config()},
           {"runtime_config", runtime},
-          {"entries", entries}};
+          {"entries", entries},
+          {"partial", results.partial},
+          {"generator",
+           {{"saturated", results.generator.saturated()},
+            {"saturation", results.generator.saturation},
+            {"max_thread_cpu", results.generator.max_thread_cpu}}}};
 }
 
 void write_file(const fs::path& path, const std::string& content) {
@@ -141,30 +146,52 @@ class interrupt_watch {
 
 }  // namespace
 
+namespace {
+
+// Starts the run and prints progress every second until it ends; a first SIGINT/SIGTERM stops it
+// gracefully.
+run_results run_with_progress(const load_test& test, run_options options, bool show_progress,
+                              const interrupt_watch& interrupts) {
+  progress_printer progress(show_progress);
+  auto run = start_load_test(test, std::move(options));
+  auto stop = interrupts.token();
+  std::stop_callback on_signal(stop, [&run] { run.stop("interrupted"); });
+  auto next = std::chrono::steady_clock::now();
+  constexpr auto period = std::chrono::seconds(1);
+  while (true) {
+    next += period;
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+        next - std::chrono::steady_clock::now());
+    if (run.wait_for(std::max(wait, std::chrono::milliseconds(0)))) break;
+    progress(run.progress());
+  }
+  progress.finish();
+  return run.wait();
+}
+
+}  // namespace
+
 int execute(const load_test& test, const common_options& o) {
   run_options options = make_run_options(o);
   export_options exp = make_export_options(o);
-  progress_printer progress(!o.no_progress);
-  options.on_progress = [&progress](const progress_snapshot& p) { progress(p); };
+  const exporter& format = find_exporter(exp.format);
+  const json runtime_config = options.config;
 
   interrupt_watch interrupts;
-  options.stop = interrupts.token();
-  run_results results = run_load_test(test, options);
-  progress.finish();
+  run_results results = run_with_progress(test, std::move(options), !o.no_progress, interrupts);
 
   double secs = static_cast<double>(results.duration_us) / 1e6;
   std::string summary = summary_table(results, secs);
-  std::string exported = export_results(results, exp);
   if (o.output == "-") {
     std::cerr << summary;
-    std::cout << exported << std::flush;
+    std::cout << format.encode(results, exp) << std::flush;
   } else {
-    fs::path path = o.output.empty()
-                        ? tagged_output_path(test.name(), o.tag, exp.format,
-                                             std::chrono::system_clock::now())
-                        : output_path_with_extension(o.output, exp.format);
-    write_file(path, exported);
-    write_file(beside(path, ".config.json"), config_report(test, options.config).dump(2) + "\n");
+    fs::path path = o.output.empty() ? tagged_output_path(test.name(), o.tag, format,
+                                                          std::chrono::system_clock::now())
+                                     : output_path_with_extension(o.output, format);
+    format.write(results, path, exp);
+    write_file(beside(path, ".config.json"),
+               config_report(test, runtime_config, results).dump(2) + "\n");
     std::cout << summary << "results: " << path.string() << "\n" << std::flush;
   }
   if (int sig = interrupts.signal_received()) {

@@ -1,12 +1,14 @@
-// run_load_test: spreads the sessions and load models over engine threads, watches progress and
-// the load test timeout, and merges the shards' results once they have all finished.
+// start_load_test: checks the setup, spreads the sessions and load models of the run's share
+// over engine threads (shards), and hands them to a run_control that runs and watches them.
+#include <charconv>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
+#include <random>
 #include <thread>
 
 #include "chaperon/run.hpp"
+#include "engine/load_model.hpp"
 #include "engine/open_files.hpp"
+#include "engine/run_control.hpp"
 #include "engine/shard.hpp"
 
 namespace chaperon {
@@ -15,7 +17,7 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-// Workers need a moment to start; a schedule that began before them would count their start-up
+// Shards need a moment to start; a schedule that began before them would count their start-up
 // as lag.
 constexpr auto schedule_start_margin = std::chrono::milliseconds(2);
 constexpr std::chrono::milliseconds default_saturation_lag{5};
@@ -30,30 +32,36 @@ const load_model& model_of(const load_test_entry& entry, const run_options& opti
   return options.model ? *options.model : entry.model;
 }
 
-// An upper bound on the sessions alive at once.
+// An upper bound on the sessions of this share alive at once.
 std::size_t concurrent_sessions(const load_test& test, const run_options& options) {
+  const auto [index, count] = options.part;
   std::size_t n = 0;
+  std::size_t session_no = 0;
   for (const auto& e : test.entries()) {
     const auto& m = model_of(e, options);
     switch (m.kind) {
-      case load_kind::at_once: n += e.count; break;
-      case load_kind::ramping_sessions: n += static_cast<std::size_t>(m.peak()); break;
-      case load_kind::arrival_rate: n += m.effective_max_active(); break;
+      case load_kind::at_once:
+        for (std::size_t i = 0; i < e.count; ++i) n += (session_no++ % count == index);
+        break;
+      case load_kind::ramping_sessions:
+        n += detail::share_of(static_cast<std::size_t>(m.peak()), index, count);
+        break;
+      case load_kind::arrival_rate:
+        n += detail::share_of(m.effective_max_active(), index, count);
+        break;
     }
   }
   return n;
 }
 
-struct work_plan {
-  std::vector<std::vector<detail::session_plan>> sessions;
-  std::vector<std::vector<detail::model_plan>> models;
-};
-
-work_plan plan_work(const load_test& test, const run_options& options, std::size_t workers,
-                    steady::time_point t0) {
-  work_plan plan;
-  plan.sessions.resize(workers);
-  plan.models.resize(workers);
+// At-once sessions are numbered across entries and belong to the share their number gives;
+// model work is split over (share x shard): shard t of share s takes part s + count * t of
+// count * shards, so the parts of all shares and shards together are the whole schedule.
+std::vector<detail::shard_plan> plan_work(const load_test& test, const run_options& options,
+                                          std::size_t shards, steady::time_point t0) {
+  const auto [index, count] = options.part;
+  std::vector<detail::shard_plan> plans(shards);
+  std::size_t session_no = 0;
   std::size_t next = 0;
   for (const auto& entry : test.entries()) {
     json merged = deep_merged(deep_merged(test.default_config(), entry.config), options.config);
@@ -61,20 +69,18 @@ work_plan plan_work(const load_test& test, const run_options& options, std::size
     const auto& model = model_of(entry, options);
     if (model.kind == load_kind::at_once) {
       for (std::size_t i = 0; i < entry.count; ++i) {
-        plan.sessions[next++ % workers].push_back(detail::session_plan{&entry, config});
+        if (session_no++ % count != index) continue;
+        plans[next++ % shards].sessions.push_back(detail::session_plan{&entry, config});
       }
       continue;
     }
     model.validate();
-    for (std::size_t i = 0; i < workers; ++i) {
-      plan.models[i].push_back(detail::model_plan{&entry, config, model, i, workers, t0});
+    for (std::size_t t = 0; t < shards; ++t) {
+      plans[t].models.push_back(
+          detail::model_plan{&entry, config, model, index + count * t, count * shards, t0});
     }
   }
-  return plan;
-}
-
-json run_config(const load_test& test, const json& runtime) {
-  return deep_merged(test.default_config(), runtime);
+  return plans;
 }
 
 std::optional<steady::duration> load_test_timeout(const json& config) {
@@ -92,113 +98,105 @@ saturation_thresholds thresholds(const json& config) {
   return t;
 }
 
-progress_snapshot snapshot(const std::vector<std::unique_ptr<detail::shard>>& workers,
-                           steady::time_point start, std::uint64_t total) {
-  progress_snapshot p;
-  p.elapsed = steady::now() - start;
-  p.sessions_total = total;
-  for (const auto& w : workers) {
-    auto& c = w->counters();
-    p.requests += c.requests.load(std::memory_order_relaxed);
-    p.errors += c.errors.load(std::memory_order_relaxed);
-    p.sessions_active += c.sessions_active.load(std::memory_order_relaxed);
-    p.sessions_done += c.sessions_done.load(std::memory_order_relaxed);
+// Config `interval` as a duration sets the series' interval; the original's heartbeat form
+// (an object with a period and a function) is a scenario's business and is left alone.
+std::chrono::microseconds interval_length(const json& config, const run_options& options) {
+  std::chrono::microseconds length{std::chrono::seconds(1)};
+  if (options.interval) {
+    length = *options.interval;
+  } else if (const json* v = find_path(config, config_path{"interval"});
+             v && (v->is_number() || v->is_string())) {
+    length = parse_duration(*v, "interval");
   }
-  return p;
+  if (length < std::chrono::milliseconds(10)) {
+    throw config_error("interval must be at least 10ms, got " +
+                       std::to_string(length.count()) + "us");
+  }
+  return length;
 }
 
-// Waits for the shards, reporting progress and sending the load test timeout or a stop request;
-// true when either stopped the run.
-bool supervise(std::vector<std::unique_ptr<detail::shard>>& workers, std::mutex& mutex,
-               std::condition_variable& cv, const std::size_t& finished,
-               std::optional<steady::duration> timeout, const run_options& options,
-               steady::time_point start, std::uint64_t total) {
-  const std::size_t n = workers.size();
-  bool stop_sent = false;
-  std::unique_lock lock(mutex);
-  auto next_progress = start + options.progress_interval;
-  constexpr auto stop_poll = std::chrono::milliseconds(100);
-  while (finished < n) {
-    auto wake = next_progress;
-    if (timeout && !stop_sent) wake = std::min(wake, start + *timeout);
-    if (options.stop.stop_possible() && !stop_sent) wake = std::min(wake, steady::now() + stop_poll);
-    cv.wait_until(lock, wake, [&] { return finished == n; });
-    if (finished == n) break;
-    auto now = steady::now();
-    if (timeout && !stop_sent && now >= start + *timeout) {
-      for (auto& w : workers) w->request_stop("load_test_timeout");
-      stop_sent = true;
-    }
-    if (!stop_sent && options.stop.stop_requested()) {
-      for (auto& w : workers) w->request_stop("interrupted");
-      stop_sent = true;
-    }
-    if (now >= next_progress) {
-      next_progress += options.progress_interval;
-      if (options.on_progress) {
-        lock.unlock();
-        options.on_progress(snapshot(workers, start, total));
-        lock.lock();
-      }
-    }
+void check_share(const share& part) {
+  if (part.count == 0 || part.index >= part.count) {
+    throw std::invalid_argument("share " + std::to_string(part.index) + "/" +
+                                std::to_string(part.count) +
+                                ": the index must be below the count (0-based)");
   }
-  return stop_sent;
 }
 
 }  // namespace
 
-run_results run_load_test(const load_test& test, const run_options& options) {
+std::optional<share> parse_share(std::string_view text) {
+  auto slash = text.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  auto number = [](std::string_view s) -> std::optional<std::size_t> {
+    std::size_t v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+    return v;
+  };
+  auto index = number(text.substr(0, slash));
+  auto count = number(text.substr(slash + 1));
+  if (!index || !count || *count == 0 || *index >= *count) return std::nullopt;
+  return share{*index, *count};
+}
+
+load_test_run start_load_test(load_test test, run_options options) {
   if (test.entries().empty()) {
     throw std::invalid_argument("load test " + test.name() + " has no scenarios");
   }
+  check_share(options.part);
   if (options.model) options.model->validate();
-  const json config = run_config(test, options.config);
-  auto timeout = load_test_timeout(config);
-  auto limits = thresholds(config);
+  const json config = deep_merged(test.default_config(), options.config);
+  detail::run_setup setup;
+  setup.timeout = load_test_timeout(config);
+  setup.limits = thresholds(config);
+  setup.interval = interval_length(config, options);
   const std::size_t concurrent = concurrent_sessions(test, options);
+  setup.sessions_total = concurrent;
   detail::check_open_files(concurrent, config);
   bool models = false;
-  for (const auto& e : test.entries()) models = models || model_of(e, options).kind != load_kind::at_once;
-  std::size_t n = thread_count(options.threads, concurrent, models);
+  for (const auto& e : test.entries())
+    models = models || model_of(e, options).kind != load_kind::at_once;
+  const std::size_t n = thread_count(options.threads, concurrent, models);
 
   detail::shard_settings settings{options.per_session, options.print_results, options.level,
-                                   options.metrics};
-  std::vector<std::unique_ptr<detail::shard>> workers;
+                                  options.metrics};
+  std::vector<std::unique_ptr<detail::shard>> shards;
   std::random_device seed_source;
   for (std::size_t i = 0; i < n; ++i) {
     std::uint64_t seed = (std::uint64_t{seed_source()} << 32) ^ seed_source() ^ i;
-    workers.push_back(std::make_unique<detail::shard>(i, settings, seed));
+    shards.push_back(std::make_unique<detail::shard>(i, settings, seed));
   }
 
-  std::mutex mutex;
-  std::condition_variable cv;
-  std::size_t finished = 0;
-  auto start_wall = std::chrono::system_clock::now();
+  auto control = std::make_unique<detail::run_control>(std::move(test), std::move(options), setup);
   auto start = steady::now();
-  auto plan = plan_work(test, options, n, start + schedule_start_margin);
-  std::vector<std::thread> threads;
-  for (std::size_t i = 0; i < n; ++i) {
-    threads.emplace_back([&, i] {
-      workers[i]->run(std::move(plan.sessions[i]), std::move(plan.models[i]));
-      std::lock_guard lock(mutex);
-      ++finished;
-      cv.notify_all();
-    });
-  }
-  bool partial = supervise(workers, mutex, cv, finished, timeout, options, start, concurrent);
-  for (auto& t : threads) t.join();
-
-  run_results results;
-  for (auto& w : workers) results.merge(w->take_results());
-  results.load_test = test.name();
-  results.start_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              start_wall.time_since_epoch())
-                              .count();
-  results.duration_us =
-      std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - start).count();
-  results.partial = partial;
-  assess_saturation(results.generator, limits);
-  return results;
+  // Planned from the control's own copy of the test: sessions point into its entries.
+  auto plans = plan_work(control->test(), control->options(), n, start + schedule_start_margin);
+  control->start(std::move(shards), std::move(plans), start);
+  return load_test_run(std::move(control));
 }
+
+run_results run_load_test(const load_test& test, const run_options& options) {
+  return start_load_test(test, options).wait();
+}
+
+load_test_run::load_test_run(std::unique_ptr<detail::run_control> control)
+    : control_(std::move(control)) {}
+load_test_run::load_test_run(load_test_run&&) noexcept = default;
+load_test_run& load_test_run::operator=(load_test_run&&) noexcept = default;
+load_test_run::~load_test_run() = default;
+
+run_results load_test_run::snapshot() const { return control_->snapshot(); }
+progress_snapshot load_test_run::progress() const { return control_->progress(); }
+interval_series load_test_run::series() const { return control_->series(); }
+std::vector<interval> load_test_run::intervals(std::size_t from) const {
+  return control_->intervals(from);
+}
+void load_test_run::stop(std::string reason) { control_->stop(std::move(reason)); }
+bool load_test_run::finished() const { return control_->finished(); }
+bool load_test_run::wait_for(std::chrono::milliseconds timeout) const {
+  return control_->wait_for(timeout);
+}
+run_results load_test_run::wait() { return control_->wait(); }
 
 }  // namespace chaperon

@@ -35,6 +35,7 @@ struct shard::io_parts {
   // The event-loop probe: a timer whose lateness is the time ready work waits for the thread,
   // and once a second the thread's CPU time against the wall clock.
   asio::steady_timer probe{io};
+  asio::steady_timer cut_timer{io};
   std::chrono::steady_clock::time_point probe_due;
   std::chrono::steady_clock::time_point window_start;
   std::int64_t window_cpu_ns = 0;
@@ -88,6 +89,7 @@ void shard::run(std::vector<session_plan> plans, std::vector<model_plan> models)
   for (auto& m : models) drivers_.push_back(make_driver(*this, std::move(m)));
   for (auto& d : drivers_) asio::post(io_->io, [d = d.get()] { d->start(); });
   start_probe();
+  if (sink_) schedule_cut();
   io_->io.run();
 }
 
@@ -100,6 +102,7 @@ void shard::release() {
   if (--remaining_ > 0) return;
   io_->finished = true;
   io_->probe.cancel();
+  io_->cut_timer.cancel();
   io_->net.shutdown();
   io_->guard.reset();
 }
@@ -204,9 +207,39 @@ void shard::detach(session_state& s) {
   release();
 }
 
-run_results shard::take_results() {
-  recorder_.drain_into(results_);
-  return std::move(results_);
+void shard::deliver_intervals(interval_sink sink, std::chrono::steady_clock::time_point t0,
+                              std::chrono::microseconds length) {
+  sink_ = std::move(sink);
+  intervals_t0_ = t0;
+  interval_length_ = length;
 }
+
+interval shard::cut() {
+  interval part;
+  part.start_us = static_cast<std::int64_t>(cut_index_) * interval_length_.count();
+  part.length_us = interval_length_.count();
+  recorder_.drain_into(part.metrics, part.corrected);
+  part.session_errors = std::exchange(results_.session_errors, {});
+  part.sessions = std::exchange(results_.sessions, {});
+  part.arrivals = std::exchange(results_.arrivals, {});
+  part.sessions_active = counters_.sessions_active.load(std::memory_order_relaxed);
+  return part;
+}
+
+// Cuts are due at fixed times from t0 on every shard, so parts with the same index cover the same
+// span; a loop held up past a due time cuts late, and the next cut is due at its own time.
+void shard::schedule_cut() {
+  io_->cut_timer.expires_at(intervals_t0_ + interval_length_ * static_cast<std::int64_t>(cut_index_ + 1));
+  io_->cut_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || io_->finished) return;
+    sink_(index_, cut_index_, cut());
+    ++cut_index_;
+    schedule_cut();
+  });
+}
+
+interval shard::take_final_interval() { return cut(); }
+
+generator_report shard::take_generator() { return std::move(results_.generator); }
 
 }  // namespace chaperon::detail

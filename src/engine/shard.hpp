@@ -15,6 +15,7 @@
 
 #include "chaperon/load_test.hpp"
 #include "chaperon/metrics.hpp"
+#include "chaperon/series.hpp"
 #include "chaperon/session.hpp"
 #include "metrics/recorder.hpp"
 
@@ -95,6 +96,10 @@ class load_driver {
   virtual void stop() = 0;
 };
 
+// Where a shard hands the intervals it cuts: called on the engine thread, so it must be quick.
+using interval_sink =
+    std::function<void(std::size_t shard_index, std::size_t interval_index, interval&& part)>;
+
 class shard {
  public:
   shard(std::size_t index, shard_settings settings, std::uint64_t seed);
@@ -122,7 +127,17 @@ class shard {
   void detach(session_state& s);
   void record_session_end(const session_state& s);
   void record_task_failure(const session_state& s);
-  run_results take_results();
+
+  // Intervals (set before run()): every `length` from t0 the shard moves what it has measured
+  // since the last cut (metrics, session and arrival counts, session errors) into an interval
+  // and hands it to `sink`, so that a run's intervals add up to exactly what was measured.
+  void deliver_intervals(interval_sink sink, std::chrono::steady_clock::time_point t0,
+                         std::chrono::microseconds length);
+  // After run(), on the thread that ran it: what was measured since the last cut, as interval
+  // number final_interval_index(); then the generator's figures of the whole run.
+  std::size_t final_interval_index() const noexcept { return cut_index_; }
+  interval take_final_interval();
+  generator_report take_generator();
 
   // Load models (engine thread only).
   // Starts a session that runs its entry's lifecycle once (on the next turn of the event loop);
@@ -157,6 +172,8 @@ class shard {
   void stop_all(const std::string& reason);
   void start_probe();
   void on_probe();
+  interval cut();
+  void schedule_cut();
 
   std::size_t index_;
   shard_settings settings_;
@@ -172,7 +189,11 @@ class shard {
       settings_cache_;
   std::size_t remaining_ = 0;
   std::size_t failures_printed_ = 0;  // session failures told on stderr (the first few)
-  run_results results_;
+  run_results results_;  // what was measured since the last cut, and the generator's figures
+  interval_sink sink_;
+  std::chrono::steady_clock::time_point intervals_t0_;
+  std::chrono::microseconds interval_length_{0};
+  std::size_t cut_index_ = 0;
 };
 
 }  // namespace chaperon::detail

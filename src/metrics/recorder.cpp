@@ -21,17 +21,20 @@ metric_id metrics_recorder::intern(const metric_key& key) {
   return id;
 }
 
-void metrics_recorder::drain_into(run_results& out) {
+void metrics_recorder::drain_into(run_results& out) { drain_into(out.metrics, out.corrected); }
+
+void metrics_recorder::drain_into(std::map<metric_key, histogram>& metrics,
+                                  std::map<metric_key, histogram>& corrected) {
   for (std::size_t id = 0; id < histograms_.size(); ++id) {
     auto& h = histograms_[id];
     if (h.empty()) continue;
-    out.metrics[keys_[id]].merge(h);
+    metrics[keys_[id]].merge(h);
     h.reset();
   }
   for (std::size_t id = 0; id < corrected_.size(); ++id) {
     auto& h = corrected_[id];
     if (h.empty()) continue;
-    out.corrected[keys_[id]].merge(h);
+    corrected[keys_[id]].merge(h);
     h.reset();
   }
 }

@@ -44,6 +44,8 @@ class metrics_recorder {
 
   // Merges everything recorded so far into `out` and starts over empty. Ids stay valid.
   void drain_into(run_results& out);
+  void drain_into(std::map<metric_key, histogram>& metrics,
+                  std::map<metric_key, histogram>& corrected);
   // Merges everything recorded so far into `out` and keeps it.
   void merge_into(run_results& out) const;
 
