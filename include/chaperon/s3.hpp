@@ -43,12 +43,16 @@ struct s3_settings {
   // Otherwise an http:// or https:// URL (host, optional port and path) of an S3-compatible
   // store, addressed path style: <endpoint>/<bucket>/<key>.
   std::string endpoint_url;
+  // A PEM file of CA certificates trusted for https besides the system's (a store with a
+  // certificate of its own); "" for the system's only.
+  std::string ca_file;
   // Bounds each upload: connecting, sending and reading the response together.
   std::chrono::milliseconds timeout{std::chrono::seconds(60)};
 };
 
 // From AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (optional), AWS_REGION (or
-// AWS_DEFAULT_REGION; default us-east-1) and AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL (optional).
+// AWS_DEFAULT_REGION; default us-east-1), AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL (optional) and
+// AWS_CA_BUNDLE (optional).
 // Throws std::runtime_error naming the variables that are missing or malformed.
 s3_settings s3_settings_from_environment();
 

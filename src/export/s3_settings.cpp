@@ -87,6 +87,7 @@ s3_settings s3_settings_from_environment() {
   } else if (auto fallback = env("AWS_DEFAULT_REGION"); !fallback.empty()) {
     settings.region = fallback;
   }
+  settings.ca_file = env("AWS_CA_BUNDLE");
   settings.endpoint_url = env("AWS_ENDPOINT_URL_S3");
   if (settings.endpoint_url.empty()) settings.endpoint_url = env("AWS_ENDPOINT_URL");
   if (!settings.endpoint_url.empty()) {

@@ -13,6 +13,7 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -39,6 +40,7 @@ class exchange {
  public:
   exchange(const s3_detail::object_location& where, const s3_settings& settings)
       : where_(where),
+        ca_file_(settings.ca_file),
         timeout_(settings.timeout),
         deadline_(std::chrono::steady_clock::now() + settings.timeout) {}
 
@@ -47,10 +49,20 @@ class exchange {
     if (!where_.tls) return send_and_receive(socket_, request_bytes);
     asio::ssl::context context(asio::ssl::context::tls_client);
     context.set_default_verify_paths();
+    if (!ca_file_.empty()) {
+      error_code ec;
+      context.load_verify_file(ca_file_, ec);
+      if (ec) {
+        throw std::runtime_error(
+            fmt::format("cannot load the CA file {}: {}", ca_file_, ec.message()));
+      }
+    }
     context.set_verify_mode(asio::ssl::verify_peer);
     asio::ssl::stream<tcp::socket&> tls(socket_, context);
-    // SNI, and the certificate checked against the host name.
-    SSL_set_tlsext_host_name(tls.native_handle(), where_.host.c_str());
+    // SNI for a host name (never for an address), and the certificate checked against the host.
+    error_code not_an_address;
+    asio::ip::make_address(where_.host, not_an_address);
+    if (not_an_address) SSL_set_tlsext_host_name(tls.native_handle(), where_.host.c_str());
     tls.set_verify_callback(asio::ssl::host_name_verification(where_.host));
     check("TLS handshake", step("TLS handshake", [&](auto done) {
             tls.async_handshake(asio::ssl::stream_base::client, done);
@@ -137,6 +149,7 @@ class exchange {
   }
 
   const s3_detail::object_location& where_;
+  const std::string& ca_file_;
   std::chrono::milliseconds timeout_;
   std::chrono::steady_clock::time_point deadline_;
   asio::io_context io_;

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -32,12 +33,14 @@ using chaperon::itest::child_process;
 using chaperon::itest::temp_dir;
 
 const fs::path peer_dir = fs::path(CHAPERON_SOURCE_DIR) / "tests" / "peers" / "s3";
-constexpr std::string_view ready_line = "s3-peer listening on http://127.0.0.1:";
+constexpr std::string_view ready_line = "s3-peer listening on ";
+
+std::optional<fs::path> find_node() {
+  return chaperon::itest::find_program("node", {"/usr/bin", "/usr/local/bin"});
+}
 
 std::string peer_unavailable_reason() {
-  if (!chaperon::itest::find_program("node", {"/usr/bin", "/usr/local/bin"})) {
-    return "node is not installed (scripts/setup.sh installs nodejs)";
-  }
+  if (!find_node()) return "node is not installed (scripts/setup.sh installs nodejs)";
   const auto module = peer_dir / "node_modules" / "s3rver";
   if (!fs::is_directory(module)) {
     return module.string() + " is missing (run npm ci in tests/peers/s3)";
@@ -45,15 +48,21 @@ std::string peer_unavailable_reason() {
   return {};
 }
 
-// s3rver with one bucket, "results", storing under a temporary directory.
+struct tls_files {
+  fs::path key;
+  fs::path cert;
+};
+
+// s3rver with one bucket, "results", storing under a temporary directory; https with `tls`.
 class s3_peer {
  public:
-  s3_peer() {
-    const auto node = chaperon::itest::find_program("node", {"/usr/bin", "/usr/local/bin"});
-    process_ = std::make_unique<child_process>(chaperon::itest::process_options{
-        {node->string(), (peer_dir / "s3_server.js").string(), "--directory",
-         store_.path().string(), "--bucket", "results"},
-        {}});
+  explicit s3_peer(const std::optional<tls_files>& tls = std::nullopt) {
+    std::vector<std::string> argv{find_node()->string(), (peer_dir / "s3_server.js").string(),
+                                  "--directory", store_.path().string(), "--bucket", "results"};
+    if (tls) {
+      argv.insert(argv.end(), {"--key", tls->key.string(), "--cert", tls->cert.string()});
+    }
+    process_ = std::make_unique<child_process>(chaperon::itest::process_options{argv, {}});
     const auto line = process_->wait_for_line(
         [](std::string_view l) { return l.starts_with(ready_line); }, 20s);
     if (!line) {
@@ -62,7 +71,8 @@ class s3_peer {
       throw std::runtime_error("s3_server.js did not report a port; stdout: " +
                                process_->stdout_text() + " stderr: " + process_->stderr_text());
     }
-    port_ = static_cast<std::uint16_t>(std::stoi(line->substr(ready_line.size())));
+    url_ = line->substr(ready_line.size());
+    port_ = static_cast<std::uint16_t>(std::stoi(url_.substr(url_.rfind(':') + 1)));
   }
 
   std::uint16_t port() const noexcept { return port_; }
@@ -73,9 +83,16 @@ class s3_peer {
     s.access_key_id = "S3RVER";
     s.secret_access_key = "S3RVER";
     s.region = "us-east-1";
-    s.endpoint_url = "http://127.0.0.1:" + std::to_string(port_);
+    s.endpoint_url = url_;
     s.timeout = 10s;
     return s;
+  }
+
+  // Where s3rver 3.7 keeps an object's bytes (its filesystem store's layout), for objects that
+  // were sent over https, which http_request does not speak.
+  fs::path stored_object(const std::string& bucket, const std::string& key) const {
+    auto path = store_.path() / bucket / key;
+    return path.parent_path() / (path.filename().string() + "._S3rver_object");
   }
 
   // The object's bytes through s3rver's own GET (path style, anonymous).
@@ -86,6 +103,7 @@ class s3_peer {
  private:
   temp_dir store_;
   std::unique_ptr<child_process> process_;
+  std::string url_;  // "http://127.0.0.1:<port>"
   std::uint16_t port_ = 0;
 };
 
@@ -222,6 +240,57 @@ TEST_F(S3Export, unreachable_endpoint_and_unreadable_file_are_named) {
   });
   EXPECT_NE(message.find("gone.csv"), std::string::npos) << message;
   EXPECT_NE(message.find("cannot read the file"), std::string::npos) << message;
+}
+
+// A CA and a certificate for 127.0.0.1 signed by it, made with the openssl program.
+std::optional<tls_files> make_certificates(const fs::path& dir, std::string& why) {
+  const auto openssl = chaperon::itest::find_program("openssl");
+  if (!openssl) {
+    why = "openssl is not installed";
+    return std::nullopt;
+  }
+  write_file(dir / "san.cnf", "subjectAltName=IP:127.0.0.1\n");
+  const std::vector<std::vector<std::string>> steps{
+      {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+       "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=chaperon test CA"},
+      {"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+       "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"},
+      {"x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+       "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.cnf"}};
+  for (const auto& step : steps) {
+    std::vector<std::string> argv{openssl->string()};
+    argv.insert(argv.end(), step.begin(), step.end());
+    const auto r = chaperon::itest::run_command({argv, dir}, 30s);
+    if (r.exit_code != 0) {
+      why = "openssl " + step.front() + " failed: " + r.err;
+      return std::nullopt;
+    }
+  }
+  return tls_files{dir / "server.key", dir / "server.pem"};
+}
+
+// https: the certificate is verified against a CA given as ca_file (AWS_CA_BUNDLE), and an
+// upload without that CA fails in the handshake.
+TEST_F(S3Export, https_endpoint_with_its_own_ca) {
+  temp_dir certs;
+  std::string why;
+  const auto tls = make_certificates(certs.path(), why);
+  ASSERT_TRUE(tls) << why;
+  s3_peer secure(tls);
+  auto settings = secure.settings();
+  ASSERT_EQ(settings.endpoint_url.rfind("https://127.0.0.1:", 0), 0u) << settings.endpoint_url;
+  const auto file = local_.path() / "secure.csv";
+  write_file(file, "a,b\n1,2\n");
+
+  const auto refused = failure_of(
+      [&] { chaperon::s3_upload_file(settings, {"results", ""}, "secure.csv", file); });
+  EXPECT_NE(refused.find("TLS handshake failed"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("key \"secure.csv\""), std::string::npos) << refused;
+
+  settings.ca_file = (certs.path() / "ca.pem").string();
+  chaperon::s3_upload_file(settings, {"results", ""}, "secure.csv", file);
+  EXPECT_EQ(chaperon::itest::read_text_file(secure.stored_object("results", "secure.csv")),
+            "a,b\n1,2\n");
 }
 
 // A listener that never accepts: the connection completes in the kernel's backlog and the

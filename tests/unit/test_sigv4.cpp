@@ -264,11 +264,13 @@ TEST(S3Settings, credentials_are_required_and_named) {
   ::setenv("AWS_ENDPOINT_URL", "ftp://x", 1);
   EXPECT_THROW(s3_settings_from_environment(), std::runtime_error);
   ::setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000", 1);
+  ::setenv("AWS_CA_BUNDLE", "/etc/store-ca.pem", 1);
   const auto s = s3_settings_from_environment();
   EXPECT_EQ(s.region, "eu-west-3");
   EXPECT_EQ(s.endpoint_url, "http://127.0.0.1:9000");
-  for (const char* name :
-       {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_ENDPOINT_URL"}) {
+  EXPECT_EQ(s.ca_file, "/etc/store-ca.pem");
+  for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION",
+                           "AWS_ENDPOINT_URL", "AWS_CA_BUNDLE"}) {
     ::unsetenv(name);
   }
 }
