@@ -29,6 +29,10 @@ void add_common_options(CLI::App& app, common_options& o) {
   app.add_option("--share", o.share,
                  "Run only share I of N of the test (0-based, e.g. 3/8); `chaperon merge` adds "
                  "the shares' JSON results up to the whole");
+  app.add_option("--s3", o.s3,
+                 "Also upload the results and their config file to s3://bucket/prefix (default: "
+                 "env S3_BUCKET); credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
+                 "AWS_SESSION_TOKEN, AWS_REGION, AWS_ENDPOINT_URL");
   app.add_option("--interval", o.interval,
                  "Length of the intervals of live figures and series (default 1s, or config "
                  "interval)");

@@ -34,6 +34,7 @@ struct common_options {
   std::string log_level = "warn";
   std::string share;     // "I/N"
   std::string interval;  // series interval, e.g. "1s"
+  std::string s3;        // s3://bucket/prefix; "" -> env S3_BUCKET, if set
   bool per_session = false;
   bool print_results = false;
   bool no_progress = false;

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "chaperon/s3.hpp"
 #include "cli/cli_options.hpp"
 
 namespace chaperon::cli {
@@ -171,11 +172,42 @@ run_results run_with_progress(const load_test& test, run_options options, bool s
 
 }  // namespace
 
+// The S3 upload asked for, checked before the run so that a bad URL or missing credentials do
+// not cost a whole test; nullopt when none was asked for.
+struct s3_upload {
+  s3_target target;
+  s3_settings settings;
+};
+
+std::optional<s3_upload> s3_upload_of(const common_options& o) {
+  auto target = s3_target_from(o.s3);
+  if (!target) return std::nullopt;
+  if (o.output == "-")
+    throw CLI::ValidationError("--s3", "uploads result files: use it without --output -");
+  return s3_upload{*target, s3_settings_from_environment()};
+}
+
+// Uploads the files written; the local files stay whatever happens. False when it failed.
+bool upload(const s3_upload& s3, const std::vector<fs::path>& files) {
+  try {
+    for (const auto& url : s3_upload_files(s3.settings, s3.target, files))
+      std::cout << "uploaded: " << url << "\n";
+    return true;
+  } catch (const std::exception& e) {
+    std::cerr << "chaperon: " << e.what() << "\nchaperon: the local files are kept:";
+    for (const auto& f : files) std::cerr << " " << f.string();
+    std::cerr << "\n";
+    return false;
+  }
+}
+
 int execute(const load_test& test, const common_options& o) {
   run_options options = make_run_options(o);
   export_options exp = make_export_options(o);
   const exporter& format = find_exporter(exp.format);
   const json runtime_config = options.config;
+  const auto s3 = s3_upload_of(o);
+  bool uploaded = true;
 
   interrupt_watch interrupts;
   run_results results = run_with_progress(test, std::move(options), !o.no_progress, interrupts);
@@ -190,15 +222,17 @@ int execute(const load_test& test, const common_options& o) {
                                                           std::chrono::system_clock::now())
                                      : output_path_with_extension(o.output, format);
     format.write(results, path, exp);
-    write_file(beside(path, ".config.json"),
-               config_report(test, runtime_config, results).dump(2) + "\n");
+    const auto config_path = beside(path, ".config.json");
+    write_file(config_path, config_report(test, runtime_config, results).dump(2) + "\n");
     std::cout << summary << "results: " << path.string() << "\n" << std::flush;
+    if (s3) uploaded = upload(*s3, {path, config_path});
   }
   if (int sig = interrupts.signal_received()) {
     std::cerr << "chaperon: stopped by signal " << sig << "; partial results written\n";
     return 128 + sig;
   }
-  return results.partial ? 3 : 0;
+  if (results.partial) return 3;
+  return uploaded ? 0 : 1;
 }
 
 }  // namespace chaperon::cli

@@ -322,3 +322,42 @@ TEST_F(S3Export, silent_server_times_out) {
 }
 
 }  // namespace
+
+namespace {
+
+// The CLI end to end: a run against the demo target, its results written locally and uploaded
+// under the same relative keys; a failed upload keeps the local files and fails the command.
+TEST_F(S3Export, cli_uploads_the_results_it_writes) {
+  chaperon::itest::demo_server demo;
+  const auto settings = peer_->settings();
+  ::setenv("AWS_ACCESS_KEY_ID", settings.access_key_id.c_str(), 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", settings.secret_access_key.c_str(), 1);
+  ::setenv("AWS_ENDPOINT_URL", settings.endpoint_url.c_str(), 1);
+  auto run = [&](const std::string& s3_url) {
+    return chaperon::itest::run_command(
+        {{CHAPERON_CLI_BINARY, "quick", demo.url() + "/", "-s", "2", "-d", "200ms",
+          "--no-progress", "-o", "out/quick", "--s3", s3_url},
+         local_.path()},
+        60s);
+  };
+  const auto ok = run("s3://results/ci");
+  const auto written = chaperon::itest::read_text_file(local_.path() / "out/quick.csv");
+  const auto missing = run("s3://no-such-bucket/ci");
+  for (const char* name : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"}) {
+    ::unsetenv(name);
+  }
+
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("uploaded: s3://results/ci/out/quick.csv"), std::string::npos) << ok.out;
+  const auto csv = peer_->get("results", "ci/out/quick.csv");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.body, written);
+  EXPECT_EQ(peer_->get("results", "ci/out/quick.config.json").status, 200);
+
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("no-such-bucket"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("the local files are kept"), std::string::npos) << missing.err;
+  EXPECT_TRUE(fs::exists(local_.path() / "out/quick.csv"));
+}
+
+}  // namespace
