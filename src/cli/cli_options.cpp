@@ -27,8 +27,8 @@ void add_common_options(CLI::App& app, common_options& o) {
   app.add_flag("--print-results", o.print_results, "Print every action's result");
   app.add_flag("--no-progress", o.no_progress, "Do not print the live progress line");
   app.add_option("--share", o.share,
-                 "Run only share I of N of the test (0-based, e.g. 3/8); `chaperon merge` adds "
-                 "the shares' JSON results up to the whole");
+                 "Run only share I of N of the test (0-based, e.g. 3/8): the N shares together "
+                 "run exactly the whole test");
   app.add_option("--s3", o.s3,
                  "Also upload the results and their config file to s3://bucket/prefix (default: "
                  "env S3_BUCKET); credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
