@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "chaperon/metrics.hpp"
+#include "chaperon/series.hpp"
 
 namespace chaperon {
 
@@ -30,6 +31,11 @@ struct export_options {
   time_unit unit = time_unit::ms;
   std::string separator = ",";   // CSV only: between columns
   std::string delimiter = "\n";  // CSV only: ends every line, the last one included
+  // What some formats need beyond the totals, when the caller has it (neither is owned): the
+  // run's interval series (an HTML report's charts, an HdrHistogram log), and a description of
+  // the run (load test, tag, config, entries: what the CLI writes beside the results).
+  const interval_series* series = nullptr;
+  const nlohmann::json* run_info = nullptr;
 };
 
 // One header line, then one line per metric in key order:

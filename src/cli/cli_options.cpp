@@ -29,6 +29,11 @@ void add_common_options(CLI::App& app, common_options& o) {
   app.add_option("--share", o.share,
                  "Run only share I of N of the test (0-based, e.g. 3/8): the N shares together "
                  "run exactly the whole test");
+  app.add_option("--report", o.report,
+                 "Also write a self-contained HTML report with charts to this file");
+  app.add_option("--hdr-log", o.hdr_log,
+                 "Also write the HdrHistogram interval log (one histogram per interval and metric) "
+                 "to this file");
   app.add_option("--s3", o.s3,
                  "Also upload the results and their config file to s3://bucket/prefix (default: "
                  "env S3_BUCKET); credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "

@@ -35,6 +35,8 @@ struct common_options {
   std::string share;     // "I/N"
   std::string interval;  // series interval, e.g. "1s"
   std::string s3;        // s3://bucket/prefix; "" -> env S3_BUCKET, if set
+  std::string report;    // an HTML report to write besides the results
+  std::string hdr_log;   // an HdrHistogram interval log to write besides the results
   bool per_session = false;
   bool print_results = false;
   bool no_progress = false;

@@ -151,8 +151,13 @@ namespace {
 
 // Starts the run and prints progress every second until it ends; a first SIGINT/SIGTERM stops it
 // gracefully.
-run_results run_with_progress(const load_test& test, run_options options, bool show_progress,
-                              const interrupt_watch& interrupts) {
+struct finished_run {
+  run_results results;
+  interval_series series;
+};
+
+finished_run run_with_progress(const load_test& test, run_options options, bool show_progress,
+                               const interrupt_watch& interrupts) {
   progress_printer progress(show_progress);
   auto run = start_load_test(test, std::move(options));
   auto stop = interrupts.token();
@@ -167,7 +172,24 @@ run_results run_with_progress(const load_test& test, run_options options, bool s
     progress(run.progress());
   }
   progress.finish();
-  return run.wait();
+  auto results = run.wait();
+  return {std::move(results), run.series()};
+}
+
+// The extra files asked for beside the results (--report, --hdr-log), in their formats.
+std::vector<fs::path> write_extras(const common_options& o, const run_results& results,
+                                   const export_options& exp) {
+  std::vector<fs::path> written;
+  auto extra = [&](const std::string& path, std::string_view format) {
+    if (path.empty()) return;
+    const exporter& e = find_exporter(format);
+    fs::path p = output_path_with_extension(path, e);
+    e.write(results, p, exp);
+    written.push_back(p);
+  };
+  extra(o.report, "html");
+  extra(o.hdr_log, "hdr-log");
+  return written;
 }
 
 }  // namespace
@@ -210,22 +232,34 @@ int execute(const load_test& test, const common_options& o) {
   bool uploaded = true;
 
   interrupt_watch interrupts;
-  run_results results = run_with_progress(test, std::move(options), !o.no_progress, interrupts);
+  auto run = run_with_progress(test, std::move(options), !o.no_progress, interrupts);
+  const run_results& results = run.results;
+  const json info = config_report(test, runtime_config, results);
+  exp.series = &run.series;
+  exp.run_info = &info;
 
   double secs = static_cast<double>(results.duration_us) / 1e6;
   std::string summary = summary_table(results, secs);
   if (o.output == "-") {
     std::cerr << summary;
     std::cout << format.encode(results, exp) << std::flush;
+    for (const auto& extra : write_extras(o, results, exp))
+      std::cerr << "written: " << extra.string() << "\n";
   } else {
     fs::path path = o.output.empty() ? tagged_output_path(test.name(), o.tag, format,
                                                           std::chrono::system_clock::now())
                                      : output_path_with_extension(o.output, format);
     format.write(results, path, exp);
     const auto config_path = beside(path, ".config.json");
-    write_file(config_path, config_report(test, runtime_config, results).dump(2) + "\n");
-    std::cout << summary << "results: " << path.string() << "\n" << std::flush;
-    if (s3) uploaded = upload(*s3, {path, config_path});
+    write_file(config_path, info.dump(2) + "\n");
+    std::vector<fs::path> files{path, config_path};
+    std::cout << summary << "results: " << path.string() << "\n";
+    for (const auto& extra : write_extras(o, results, exp)) {
+      std::cout << "written: " << extra.string() << "\n";
+      files.push_back(extra);
+    }
+    std::cout << std::flush;
+    if (s3) uploaded = upload(*s3, files);
   }
   if (int sig = interrupts.signal_received()) {
     std::cerr << "chaperon: stopped by signal " << sig << "; partial results written\n";

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "chaperon/export.hpp"
+#include "export/builtin.hpp"
 
 namespace chaperon {
 namespace {
@@ -50,6 +51,8 @@ class registry {
   registry() {
     add(std::make_unique<function_exporter>(export_format::csv, &export_csv));
     add(std::make_unique<function_exporter>(export_format::json, &export_json));
+    add(detail::make_html_report_exporter());
+    add(detail::make_hdr_log_exporter());
   }
 
   void add(std::unique_ptr<const exporter> e) {
