@@ -66,6 +66,11 @@ std::string export_csv(const run_results& results, const export_options& options
 // whose "metrics" are the schedule lag's.
 std::string export_json(const run_results& results, const export_options& options = {});
 
+// The lossless form of run_results::to_json (every histogram's counters, session and arrival
+// counts, the generator's figures): what `chaperon merge` adds up, e.g. the shares of a test.
+// Format "raw", extension "json".
+std::string export_raw(const run_results& results, const export_options& options = {});
+
 // A format results are written in. CSV and JSON are built in; an HTML report, an HdrHistogram
 // log or an uploader plugs in beside them with register_exporter. One registered instance
 // serves every caller, so its const members may be called from several threads at once.

@@ -98,9 +98,6 @@ class [[nodiscard]] task {
     return awaiter{handle_};
   }
 
-  // For the engine: hands the coroutine over (the caller becomes responsible for destroying it).
-  handle_type release() noexcept { return std::exchange(handle_, {}); }
-
  private:
   void destroy() noexcept {
     if (handle_) handle_.destroy();

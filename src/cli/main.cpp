@@ -5,6 +5,7 @@
 
 #include "chaperon/run.hpp"
 #include "cli/cli_options.hpp"
+#include "cli/merge.hpp"
 #include "cli/quick.hpp"
 
 namespace chaperon {
@@ -37,8 +38,14 @@ int main(int argc, char** argv) {
   cli::add_common_options(*q, quick_opts);
   cli::add_model_options(*q, quick_opts.model, false);
 
+  cli::merge_options merge_opts;
+  auto* merge = app.add_subcommand(
+      "merge", "Add up raw results (--format raw), e.g. the shares of a test run with --share");
+  cli::add_merge_options(*merge, merge_opts);
+
   try {
     app.parse(argc, argv);
+    if (merge->parsed()) return cli::merge(merge_opts);
     if (list->parsed()) {
       for (const auto& name : registered_load_tests()) std::cout << name << "\n";
       return 0;

@@ -93,4 +93,8 @@ std::string export_json(const run_results& results, const export_options& option
   return out.dump() + "\n";
 }
 
+std::string export_raw(const run_results& results, const export_options&) {
+  return results.to_json().dump() + "\n";
+}
+
 }  // namespace chaperon

@@ -31,16 +31,18 @@ bool valid_extension(std::string_view ext) {
 class function_exporter final : public exporter {
  public:
   using encoder = std::string (*)(const run_results&, const export_options&);
-  function_exporter(std::string_view name, encoder encode) : name_(name), encode_(encode) {}
+  function_exporter(std::string_view name, encoder encode, std::string_view extension = {})
+      : name_(name), extension_(extension.empty() ? name : extension), encode_(encode) {}
 
   std::string_view name() const override { return name_; }
-  std::string_view extension() const override { return name_; }
+  std::string_view extension() const override { return extension_; }
   std::string encode(const run_results& results, const export_options& options) const override {
     return encode_(results, options);
   }
 
  private:
   std::string_view name_;
+  std::string_view extension_;
   encoder encode_;
 };
 
@@ -51,6 +53,7 @@ class registry {
   registry() {
     add(std::make_unique<function_exporter>(export_format::csv, &export_csv));
     add(std::make_unique<function_exporter>(export_format::json, &export_json));
+    add(std::make_unique<function_exporter>("raw", &export_raw, "json"));
     add(detail::make_html_report_exporter());
     add(detail::make_hdr_log_exporter());
   }
