@@ -4,7 +4,7 @@
 # runs its load test against the demo target and checks every exported row and count. Then
 # configures tests/consumer/subdir, which takes chaperon in with add_subdirectory.
 #
-# Usage: tests/consumer/run.sh [BUILD_DIR]   (default build; configured by scripts/setup.sh)
+# Usage: tests/consumer/run.sh [BUILD_DIR]   (default build, as scripts/setup.sh makes it)
 # Environment: CHAPERON_JOBS (default 2); KEEP_CONSUMER_TMP=1 keeps the temporary folder.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,6 +21,7 @@ trap cleanup EXIT
 fail() { echo "consumer: FAIL: $*" >&2; exit 1; }
 
 # What the install holds must be built first; then the package goes to a prefix of its own.
+[[ -f $build/CMakeCache.txt ]] || cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$jobs" --target chaperon chaperon_main chaperon-cli chaperon-demo
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 for f in include/chaperon/chaperon.hpp include/chaperon/main.hpp lib/libchaperon.a \
