@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """HTTP memory per session: N keep-alive sessions against nginx, with and without think time.
 
-nginx runs one worker pinned to one core; the generator (bench/http_driver.cpp, compiled here
-against the built library) runs one thread on the other. Each session loops GET + delay(think)
-for the hold time. Reported: peak RSS of the generator and (peak RSS - peak RSS of a 1-session
-run) / N, i.e. user-space bytes each session adds, for each think time.
+nginx runs one worker pinned to one core; the generator (bench/http_driver.cpp, built here as
+the CMake target bench_http_driver) runs one thread on the other. Each session loops GET +
+delay(think) for the hold time. Reported: peak RSS of the generator and (peak RSS - peak RSS of
+a 1-session run) / N, i.e. user-space bytes each session adds, for each think time.
 
   bench/http_memory.py --build build --sessions 3000 --thinks 1000,0 --hold 4
 """

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """WebSocket benchmark: memory per idle session, and echo messages per generator CPU-second.
 
-The generator is bench/ws_driver.cpp, compiled here against the built library (which also shows
-that a scenario file compiles in seconds). The target is the demo server (chaperon-demo), one
+The generator is bench/ws_driver.cpp, built here as the CMake target bench_ws_driver
+(-DCHAPERON_BUILD_BENCH=ON) over the library. The target is the demo server (chaperon-demo), one
 fresh process per run so that TIME_WAIT ports of one run do not crowd the next.
 
 Idle: N sessions each open one WebSocket (to /ws/silent) and wait. Reported: peak RSS of the
@@ -27,14 +27,14 @@ ROOT = os.path.dirname(HERE)
 
 
 def compile_driver(build, name="ws_driver"):
-    out = os.path.join(build, f"bench_{name}")
-    lib = os.path.join(build, "libchaperon.a")
+    """Builds bench/<name>.cpp as the CMake target bench_<name> (CHAPERON_BUILD_BENCH) in build."""
     start = time.monotonic()
-    subprocess.run(["g++", "-std=c++20", "-O2", "-I", os.path.join(ROOT, "include"),
-                    os.path.join(HERE, f"{name}.cpp"), lib, "-lssl", "-lcrypto", "-lz", "-lfmt",
-                    "-pthread", "-o", out], check=True)
-    print(f"compiled bench/{name}.cpp (a user scenario file) in {time.monotonic() - start:.1f} s")
-    return out
+    subprocess.run(["cmake", "-S", ROOT, "-B", build, "-DCHAPERON_BUILD_BENCH=ON"], check=True,
+                   stdout=subprocess.DEVNULL)
+    subprocess.run(["cmake", "--build", build, "-j", os.environ.get("CHAPERON_JOBS", "2"),
+                    "--target", f"bench_{name}"], check=True)
+    print(f"built bench/{name}.cpp (a program over the library) in {time.monotonic() - start:.1f} s")
+    return os.path.join(build, f"bench_{name}")
 
 
 def start_demo(build, core):

@@ -10,7 +10,8 @@ if [[ $# -gt 0 && $1 != -* ]]; then
   shift
 fi
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# Only the two programs this job runs, not the test suite.
+bash scripts/setup.sh chaperon-cli chaperon-demo
 
 log=$(mktemp)
 ./build/chaperon-demo --port 0 >"$log" 2>&1 &

@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Installs what chaperon needs on Debian 12 (only what is missing) and builds it.
 # Idempotent: a second run installs nothing and rebuilds only what changed.
+#
+# Usage: scripts/setup.sh [TARGET...]
+#   no target: builds everything (library, CLI, demo target, tests) and installs the npm packages
+#   of the WebSocket test peer; with targets (e.g. chaperon-cli chaperon-demo): builds only those,
+#   and skips the test peer, which only the tests use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+targets=("$@")
 
 packages=(
   build-essential cmake pkg-config ccache
@@ -32,7 +38,7 @@ if ((${#missing[@]})); then
 fi
 
 # The WebSocket test peer's one npm dependency, pinned by its lock file.
-if [[ ! -d tests/peers/node_modules/ws ]]; then
+if ((${#targets[@]} == 0)) && [[ ! -d tests/peers/node_modules/ws ]]; then
   echo "setup: installing the WebSocket test peer's npm packages"
   (cd tests/peers && npm ci --no-audit --no-fund)
 fi
@@ -40,4 +46,8 @@ fi
 build_type=${CHAPERON_BUILD_TYPE:-RelWithDebInfo}
 jobs=${CHAPERON_JOBS:-2}
 cmake -S . -B build -DCMAKE_BUILD_TYPE="$build_type" >/dev/null
-cmake --build build -j"$jobs"
+if ((${#targets[@]})); then
+  cmake --build build -j"$jobs" --target "${targets[@]}"
+else
+  cmake --build build -j"$jobs"
+fi

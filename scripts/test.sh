@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up (installs what is missing, builds), then runs the whole test suite.
+# Sets up (installs what is missing, builds everything: library, programs, the tests and the check
+# that each public header compiles alone), then runs the whole test suite.
 # Only the fast unit tests: scripts/test.sh -L unit
 set -euo pipefail
 cd "$(dirname "$0")/.."

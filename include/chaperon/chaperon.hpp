@@ -1,9 +1,11 @@
 #pragma once
 // Everything a scenario file needs.
+#include "chaperon/action.hpp"
 #include "chaperon/config.hpp"
 #include "chaperon/export.hpp"
 #include "chaperon/http.hpp"
 #include "chaperon/load_test.hpp"
+#include "chaperon/main.hpp"
 #include "chaperon/metrics.hpp"
 #include "chaperon/run.hpp"
 #include "chaperon/scenario.hpp"
