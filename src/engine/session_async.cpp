@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "chaperon/session.hpp"
+#include "engine/intended_time.hpp"
 #include "engine/lifecycle.hpp"
 #include "engine/session_state.hpp"
 #include "engine/shard.hpp"
@@ -82,9 +83,12 @@ std::size_t session::async_task_count(std::string_view name) const {
       [&](const auto& t) { return t->name == name && !t->awaited; }));
 }
 
+// Through record_latency like every other latency: a rate-driven session's errors are in the
+// corrected results too.
 void session::record_error(std::string action, std::string target, std::string error,
                            microseconds value) {
-  state_->owner.recorder().record(
+  detail::record_latency(
+      *state_,
       metric_key{state_->metric_session(), std::move(action), std::move(target), std::move(error)},
       value.count());
   detail::live_counters::add(state_->owner.counters().errors);
