@@ -112,11 +112,11 @@ class ramp_driver final : public load_driver, public session_observer {
   }
 
   // A session that was already stopping (an abort, a timeout) keeps its own ending: request_stop
-  // leaves the first reason in place and only "ramp down" counts as completed.
+  // leaves the first stop in place and only stop_kind::ramp_down counts as completed.
   void stop_session(session_state& s) {
     ++stopping_;
     s.ramp_down = true;
-    s.request_stop(stop_kind::cancelled, std::string(ramp_down_reason));
+    s.request_stop(stop_kind::ramp_down, std::string(ramp_down_reason));
   }
 
   // The last stage is over (or the test is stopped): every session still running stops.

@@ -2,6 +2,7 @@
 // The private state behind chaperon::session.
 
 #include <chrono>
+#include <cstdint>
 #include <coroutine>
 #include <deque>
 #include <functional>
@@ -26,7 +27,9 @@ namespace chaperon::detail {
 
 class shard;
 
-enum class stop_kind { none, aborted, timed_out, cancelled };
+// How a session was stopped. ramp_down: a ramp lowered its session target, which ends it as
+// completed (when that stop came first).
+enum class stop_kind : std::uint8_t { none, aborted, timed_out, cancelled, ramp_down };
 
 // Settings read from config once and cached, so that requests do not look them up every time.
 struct http_settings {
@@ -144,8 +147,7 @@ class session_state {
   // records while rate_driven is also recorded plus this lag as the corrected figure.
   std::chrono::microseconds schedule_lag{0};
   bool rate_driven = false;
-  // Chosen to stop by a ramp that lowered the session target; it ends as completed when that
-  // stop was the first (stop_reason == ramp_down_reason).
+  // Chosen to stop by a ramp that lowered the session target (counted by the ramp until it ends).
   bool ramp_down = false;
   std::uint64_t model_seq = 0;  // start order among a ramp's sessions
 

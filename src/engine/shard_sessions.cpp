@@ -24,12 +24,10 @@ void shard::record_session_end(const session_state& s) {
     }
     return;
   }
-  if (s.ramp_down && s.stop == stop_kind::cancelled && s.stop_reason == ramp_down_reason) {
-    counts.completed++;
-    return;
-  }
   switch (s.stop) {
-    case stop_kind::none: counts.completed++; break;
+    // A ramp that lowered its target chose the session to end: it has done its part.
+    case stop_kind::none:
+    case stop_kind::ramp_down: counts.completed++; break;
     case stop_kind::aborted:
       counts.aborted++;
       results_.session_errors["aborted: " + s.stop_reason]++;
