@@ -1,9 +1,13 @@
 // The lifecycle of a scenario (init, run, teardown) as plain, nested and pooled sessions share
-// it: errors of rate-driven sessions reach the corrected results.
+// it: tasks end before teardown, a failing run or constructor fails only its session, and errors
+// of rate-driven sessions reach the corrected results.
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include <chaperon/chaperon.hpp>
 
@@ -12,10 +16,118 @@
 namespace {
 
 using namespace std::chrono_literals;
+using chaperon::json;
 using chaperon::session;
 using chaperon::task;
 using chaperon::itest::control::count_of;
 using chaperon::itest::control::key;
+using chaperon::itest::control::min_of;
+using chaperon::itest::control::ms_us;
+using chaperon::itest::control::run_scenario_test;
+using chaperon::itest::control::seen;
+
+std::vector<std::string> strings_of(const std::vector<json>& items) {
+  std::vector<std::string> out;
+  for (const auto& j : items) out.push_back(j.get<std::string>());
+  return out;
+}
+
+// Reports under "order" when the coroutine frame holding it ends, however it ends.
+struct end_note {
+  std::string what;
+  ~end_note() { seen().add("order", what); }
+};
+
+task<> slow_task(session& s) {
+  end_note note{"task_end"};
+  co_await s.delay(std::chrono::milliseconds(s.config_as<int>("task_ms")));
+  seen().add("task_done", true);
+}
+
+task<> note_teardown(session& s) {
+  seen().add("order", "teardown");
+  co_return;
+}
+
+// ---- nested scenarios await their tasks before their teardown ---------------------------------
+
+task<> inner_starts_a_task(session& s) {
+  s.async("inner_task", &slow_task);
+  co_return;
+}
+
+task<> outer_runs_inner(session& s) {
+  const auto inner =
+      chaperon::make_scenario("InnerWithTask", &inner_starts_a_task, {}, &note_teardown);
+  co_await s.run_scenario(inner);
+  seen().add("order", "outer_after");
+}
+
+TEST(ControlFlowLifecycle, NestedScenarioAwaitsItsTasksBeforeTeardown) {
+  auto r = run_scenario_test(chaperon::make_scenario("OuterOfTask", &outer_runs_inner),
+                             json{{"task_ms", 60}});
+  EXPECT_EQ(strings_of(seen().take("order")),
+            (std::vector<std::string>{"task_end", "teardown", "outer_after"}));
+  EXPECT_EQ(seen().take("task_done").size(), 1u);
+  EXPECT_EQ(count_of(r, key("inner_task")), 1u);
+  EXPECT_GE(min_of(r, key("run_scenario", "InnerWithTask")), 60 * ms_us)
+      << "run_scenario's time includes its tasks";
+  EXPECT_EQ(r.sessions.completed, 1u);
+}
+
+// ---- a failing run stops its tasks and ends them before teardown ------------------------------
+
+task<> run_starts_task_then_throws(session& s) {
+  s.async("slow", &slow_task);
+  co_await s.delay(1ms);
+  throw std::runtime_error("run broke");
+}
+
+TEST(ControlFlowLifecycle, FailedRunStopsAndEndsItsTasksBeforeTeardown) {
+  auto ref = chaperon::make_scenario("Breaks", &run_starts_task_then_throws, {}, &note_teardown);
+  auto r = run_scenario_test(ref, json{{"task_ms", 3000}});
+  EXPECT_EQ(strings_of(seen().take("order")), (std::vector<std::string>{"task_end", "teardown"}));
+  EXPECT_TRUE(seen().take("task_done").empty()) << "the task was stopped";
+  EXPECT_EQ(r.sessions.failed, 1u);
+  EXPECT_EQ(r.session_errors["run broke"], 1u);
+  EXPECT_LT(r.duration_us, 2'000 * ms_us);
+}
+
+// ---- a scenario whose constructor throws fails its session, not the run -----------------------
+
+task<> note_run(session& s) {
+  seen().add("ran", s.scenario_name());
+  co_return;
+}
+
+chaperon::scenario_ref unconstructible() {
+  return chaperon::scenario_ref{"Unconstructible", []() -> std::unique_ptr<chaperon::scenario> {
+                                  throw std::runtime_error("cannot construct Unconstructible");
+                                }};
+}
+
+TEST(ControlFlowLifecycle, ThrowingConstructorFailsTheSessionAndTheRunGoesOn) {
+  seen().clear();
+  chaperon::run_options options;
+  options.threads = 1;
+  auto test = chaperon::load_test{"Constructors"}
+                  .scenario(2, unconstructible())
+                  .scenario(chaperon::make_scenario("Fine", &note_run));
+  auto r = chaperon::run_load_test(test, options);
+  EXPECT_EQ(r.sessions.failed, 2u);
+  EXPECT_EQ(r.sessions.completed, 1u);
+  EXPECT_EQ(r.session_errors["cannot construct Unconstructible"], 2u);
+  EXPECT_EQ(strings_of(seen().take("ran")), (std::vector<std::string>{"Fine"}));
+
+  // The same for pooled sessions of an arrival rate.
+  auto pooled = chaperon::load_test{"PooledConstructors"}
+                    .scenario(unconstructible())
+                    .with_model(chaperon::load_model::constant_rate(100, 50ms));
+  auto p = chaperon::run_load_test(pooled, options);
+  EXPECT_GE(p.sessions.failed, 1u);
+  EXPECT_EQ(p.sessions.failed, p.sessions.started);
+  EXPECT_EQ(p.session_errors["cannot construct Unconstructible"], p.sessions.failed);
+}
 
 // ---- errors of rate-driven sessions are in the corrected results ------------------------------
 
