@@ -12,7 +12,9 @@ namespace {
 
 namespace asio = boost::asio;
 
-// Config scenario_timeout: stops the session as timed out when due.
+// Config scenario_timeout: stops the session as timed out when due. The timer's completion may
+// be queued already when the session ends in the same round of the event loop; the handler
+// reaches the session only through `armed`, which dies with this object, the timer with it.
 class scenario_deadline {
  public:
   // Throws config_error for a value that is not a duration.
@@ -20,21 +22,22 @@ class scenario_deadline {
     const json* t = find_path(*st.config, config_path{"scenario_timeout"});
     if (!t || t->is_null()) return;
     auto due = parse_duration(*t, "scenario_timeout");
-    timer_ = std::make_unique<asio::steady_timer>(st.owner.io());
-    timer_->expires_after(due);
-    timer_->async_wait([&st](const boost::system::error_code& ec) {
-      if (!ec) st.request_stop(stop_kind::timed_out, "scenario_timeout");
+    armed_ = std::make_shared<armed>(st.owner.io(), &st);
+    armed_->timer.expires_after(due);
+    armed_->timer.async_wait([weak = std::weak_ptr(armed_)](const boost::system::error_code& ec) {
+      auto a = weak.lock();
+      if (!ec && a) a->target->request_stop(stop_kind::timed_out, "scenario_timeout");
     });
   }
-  ~scenario_deadline() {
-    if (timer_) timer_->cancel();
-  }
-  scenario_deadline() = default;
-  scenario_deadline(scenario_deadline&&) = default;
 
  private:
+  struct armed {
+    armed(asio::io_context& io, session_state* s) : timer(io), target(s) {}
+    asio::steady_timer timer;
+    session_state* target;
+  };
   // Allocated only when used: a timer held by every session would cost idle sessions memory.
-  std::unique_ptr<asio::steady_timer> timer_;
+  std::shared_ptr<armed> armed_;
 };
 
 task<void> nothing() { co_return; }

@@ -1,12 +1,14 @@
 // The lifecycle of a scenario (init, run, teardown) as plain, nested and pooled sessions share
-// it: tasks end before teardown, a failing run or constructor fails only its session, and errors
-// of rate-driven sessions reach the corrected results.
+// it: tasks end before teardown, a failing run or constructor fails only its session, a timeout
+// that fires as its session ends touches nothing, and errors of rate-driven sessions reach the
+// corrected results.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <chaperon/chaperon.hpp>
@@ -127,6 +129,50 @@ TEST(ControlFlowLifecycle, ThrowingConstructorFailsTheSessionAndTheRunGoesOn) {
   EXPECT_GE(p.sessions.failed, 1u);
   EXPECT_EQ(p.sessions.failed, p.sessions.started);
   EXPECT_EQ(p.session_errors["cannot construct Unconstructible"], p.sessions.failed);
+}
+
+// ---- a scenario timeout whose timer fires in the round its session ends -----------------------
+//
+// "Ends" ends (its delay is due at 5 ms) before its scenario_timeout (10 ms); "Blocker" holds the
+// engine thread from 2 ms to 60 ms, so that both timers are due when the event loop polls next:
+// the delay's completion runs first and ends the session, the timeout's completion is already
+// queued behind it. "Spawner" (due at 7 ms, between the two) starts tasks whose states are new
+// allocations of the size just freed: a handler that still held the ended session's state would
+// stop one of them.
+
+task<> ends_before_its_timeout(session& s) { co_await s.delay(5ms); }
+
+task<> blocks_the_thread(session& s) {
+  co_await s.delay(2ms);
+  std::this_thread::sleep_for(60ms);
+}
+
+task<> child_reports(session& s) {
+  co_await s.delay(20ms);
+  seen().add("child_done", true);
+}
+
+task<> spawns_children(session& s) {
+  co_await s.delay(7ms);
+  for (int i = 0; i < 4; ++i) s.async("child", &child_reports);
+  co_await s.await_all("child");
+}
+
+TEST(ControlFlowLifecycle, TimeoutDueAsTheSessionEndsTouchesNothing) {
+  seen().clear();
+  chaperon::run_options options;
+  options.threads = 1;
+  auto test = chaperon::load_test{"TimeoutRace"}
+                  .scenario(chaperon::make_scenario("Ends", &ends_before_its_timeout),
+                            json{{"scenario_timeout", "10ms"}})
+                  .scenario(chaperon::make_scenario("Blocker", &blocks_the_thread))
+                  .scenario(chaperon::make_scenario("Spawner", &spawns_children));
+  auto r = chaperon::run_load_test(test, options);
+  EXPECT_EQ(r.sessions.completed, 3u);
+  EXPECT_EQ(r.sessions.timed_out, 0u);
+  EXPECT_EQ(seen().take("child_done").size(), 4u) << "no task was stopped by another's timeout";
+  EXPECT_EQ(count_of(r, key("child")), 4u);
+  EXPECT_TRUE(r.session_errors.empty());
 }
 
 // ---- errors of rate-driven sessions are in the corrected results ------------------------------
