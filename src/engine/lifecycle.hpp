@@ -39,8 +39,9 @@ class scenario_lifecycle {
   task<bool> init(bool initial_delay = false);
   // Runs run(); true when it returned normally.
   run_awaiter run();
-  // Ends the tasks of the last run() (or of init() when run() did not follow); true when run()
-  // and the awaits of its tasks succeeded.
+  // Ends the tasks of the last run() (or of init() when run() did not follow); false when run()
+  // failed, or it or the wait for its tasks was stopped. A task that outlives the usual timeout
+  // is recorded and stopped by the await, as any await's.
   task<bool> end_tasks();
   task<void> teardown();
 

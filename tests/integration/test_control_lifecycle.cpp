@@ -77,6 +77,39 @@ TEST(ControlFlowLifecycle, NestedScenarioAwaitsItsTasksBeforeTeardown) {
   EXPECT_EQ(r.sessions.completed, 1u);
 }
 
+// A task of the same name started around the nested scenario is not the nested scenario's to
+// await: it keeps running and the outer scenario awaits it.
+task<> outer_task(session& s) {
+  co_await s.delay(150ms);
+  seen().add("order", "outer_task_done");
+}
+
+task<> inner_task_named_t(session& s) {
+  s.async("t", &slow_task);
+  co_return;
+}
+
+task<> outer_with_same_name(session& s) {
+  s.async("t", &outer_task);
+  const auto inner = chaperon::make_scenario("InnerSameName", &inner_task_named_t);
+  co_await s.run_scenario(inner);
+  seen().add("order", "inner_returned");
+  const bool awaited = co_await s.await("t");
+  seen().add("outer_await", awaited);
+}
+
+TEST(ControlFlowLifecycle, NestedScenarioLeavesTheTasksAroundIt) {
+  auto r = run_scenario_test(chaperon::make_scenario("OuterSameName", &outer_with_same_name),
+                             json{{"task_ms", 10}});
+  EXPECT_EQ(strings_of(seen().take("order")),
+            (std::vector<std::string>{"task_end", "inner_returned", "outer_task_done"}));
+  EXPECT_EQ(seen().only("outer_await"), true);
+  EXPECT_EQ(count_of(r, key("t")), 2u);
+  EXPECT_EQ(count_of(r, key("await", "t", "no_task")), 0u);
+  EXPECT_EQ(r.sessions.completed, 1u);
+  EXPECT_TRUE(r.session_errors.empty());
+}
+
 // ---- a failing run stops its tasks and ends them before teardown ------------------------------
 
 task<> run_starts_task_then_throws(session& s) {
