@@ -10,7 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "chaperon/scenario.hpp"
-#include "engine/detached.hpp"
+#include "engine/drivers.hpp"
 #include "engine/intended_time.hpp"
 #include "engine/lifecycle.hpp"
 #include "engine/load_model.hpp"
@@ -50,16 +50,16 @@ class ramp_driver final : public load_driver, public session_observer {
       if (!stopped_) stop_session(s);
       return;
     }
-    s.model_seq = ++seq_;
-    live_.emplace(s.model_seq, &s);
+    s.model.seq = ++seq_;
+    live_.emplace(s.model.seq, &s);
   }
 
   void session_ended(session_state& s) override {
     --launched_;
-    if (s.ramp_down) {
+    if (s.model.ramp_down) {
       --stopping_;
     } else {
-      live_.erase(s.model_seq);
+      live_.erase(s.model.seq);
     }
     // The target still stands: replace the session (on the next turn, not inside its ending).
     if (!over_ && !rebalance_posted_) {
@@ -112,11 +112,11 @@ class ramp_driver final : public load_driver, public session_observer {
   }
 
   // A session that was already stopping (an abort, a timeout) keeps its own ending: request_stop
-  // leaves the first reason in place and only "ramp down" counts as completed.
+  // leaves the first stop in place and only stop_kind::ramp_down counts as completed.
   void stop_session(session_state& s) {
     ++stopping_;
-    s.ramp_down = true;
-    s.request_stop(stop_kind::cancelled, std::string(ramp_down_reason));
+    s.model.ramp_down = true;
+    s.request_stop(stop_kind::ramp_down, std::string(ramp_down_reason));
   }
 
   // The last stage is over (or the test is stopped): every session still running stops.
@@ -244,50 +244,27 @@ struct idle_awaiter {
   void await_resume() const noexcept {}
 };
 
-using scenario_list = std::vector<std::unique_ptr<scenario>>;
+using lifecycles = std::vector<scenario_lifecycle>;
 
-// init of each scenario of the entry, once per pooled session; false when one failed or stopped.
-task<bool> init_pooled(session& s, const load_test_entry& entry, scenario_list& scenarios) {
-  auto& st = s.state();
-  std::exception_ptr error;
-  try {
-    for (std::size_t i = 0; i < entry.sequence.size(); ++i) {
-      if (i > 0) s.set_config(s.assigned());
-      scenarios.push_back(entry.sequence[i].make());
-      st.scenario = entry.sequence[i].name;
-      co_await scenarios.back()->init(s);
-    }
-  } catch (const session_stopped&) {
-    co_return false;
-  } catch (...) {
-    error = std::current_exception();
-  }
-  if (error) st.failure = describe_failure(error);
-  co_return !error;
-}
-
-// One iteration: run() of each scenario, from the arrival's intended time `due`. False when the
-// session has stopped and must leave the pool.
-task<bool> run_iteration(session& s, const load_test_entry& entry, scenario_list& scenarios,
+// One iteration: run() of each scenario, from the arrival's intended time `due`. A failed run is
+// the iteration's failure, not the session's. False when the session has stopped and must leave
+// the pool.
+task<bool> run_iteration(session& s, const load_test_entry& entry, lifecycles& scenarios,
                          steady::time_point due) {
   auto& st = s.state();
   auto start = steady::now();
-  st.schedule_lag = std::max(std::chrono::microseconds{0},
-                             std::chrono::duration_cast<std::chrono::microseconds>(start - due));
+  st.model.schedule_lag = std::max(
+      std::chrono::microseconds{0}, std::chrono::duration_cast<std::chrono::microseconds>(start - due));
   bool stopped = false;
   std::exception_ptr error;
-  try {
-    for (std::size_t i = 0; i < scenarios.size(); ++i) {
-      st.scenario = entry.sequence[i].name;
-      co_await scenarios[i]->run(s);
-    }
-    co_await await_leftovers(s);
-  } catch (const session_stopped&) {
-    stopped = true;
-  } catch (...) {
-    error = std::current_exception();
+  for (auto& sc : scenarios) {
+    co_await sc.run();
+    // The iteration's time includes the tasks it started.
+    if (co_await sc.end_tasks()) continue;
+    stopped = sc.stopped();
+    error = sc.take_failure();
+    break;
   }
-  if (error) co_await join_tasks(s);
   auto elapsed =
       std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - start).count();
   metric_key key{st.metric_session(), "iteration", entry.scenario_name(), {}};
@@ -301,38 +278,47 @@ task<bool> run_iteration(session& s, const load_test_entry& entry, scenario_list
   co_return !stopped && !s.stopped();
 }
 
-detached drive_pooled(arrival_driver& driver, steady::time_point first_due) {
-  shard& w = driver.owner();
-  const auto& plan = driver.plan();
-  const auto& entry = *plan.entry;
-  session s(w.new_session(entry, plan.config));
-  session_state& state = s.state();
-  state.rate_driven = true;
-  w.attach(state, true);
-
-  scenario_list scenarios;
+// A pooled session: init of each scenario once, then an iteration per arrival it is handed
+// until the driver closes or the session stops, then teardown of each.
+task<void> run_pooled(session& s, arrival_driver& driver, steady::time_point first_due) {
+  const auto& entry = *driver.plan().entry;
+  lifecycles scenarios;
+  scenarios.reserve(entry.sequence.size());
+  bool go_on = true;
+  for (std::size_t i = 0; go_on && i < entry.sequence.size(); ++i) {
+    if (i > 0) s.set_config(s.assigned());
+    scenarios.emplace_back(s, entry.sequence[i]);
+    go_on = co_await scenarios.back().init();
+  }
+  std::exception_ptr failure = scenarios.empty() ? nullptr : scenarios.back().failure();
   idle_slot slot;
   slot.due = first_due;
-  bool go_on = co_await init_pooled(s, entry, scenarios);
   while (go_on) {
     go_on = co_await run_iteration(s, entry, scenarios, slot.due);
     if (!go_on || driver.closing()) break;
     co_await idle_awaiter{driver, slot};
     if (slot.quit || driver.closing()) break;
   }
+  for (auto& sc : scenarios) co_await sc.teardown();
+  // Run failures were the iterations' own; an init failure came first, then teardown ones.
   for (auto& sc : scenarios) {
-    try {
-      co_await sc->teardown(s);
-    } catch (const session_stopped&) {
-    } catch (...) {
-      if (state.failure.empty()) state.failure = describe_failure(std::current_exception());
-    }
+    if (!failure) failure = sc.failure();
   }
-  co_await join_tasks(s);
-  w.record_session_end(state);
-  driver.session_ended();
-  w.detach(state);
+  if (failure) s.state().run.failure = describe_failure(failure);
 }
+
+struct pooled_job {
+  static constexpr bool counted = true;
+  arrival_driver* driver;
+  steady::time_point first_due;
+
+  void started(session_state& st) { st.model.rate_driven = true; }
+  task<void> body(session& s) { return run_pooled(s, *driver, first_due); }
+  void ended(session_state& st) {
+    st.owner.record_session_end(st);
+    driver->session_ended();
+  }
+};
 
 void arrival_driver::dispatch(steady::time_point when, steady::time_point now) {
   w_.record_schedule_lag(now - when);
@@ -346,7 +332,7 @@ void arrival_driver::dispatch(steady::time_point when, steady::time_point now) {
     ++pool_size_;
     w_.arrivals().started++;
     w_.hold();
-    drive_pooled(*this, when);
+    drive(w_, w_.new_session(*plan_.entry, plan_.config), pooled_job{this, when});
   } else {
     w_.arrivals().dropped++;
   }

@@ -1,74 +1,105 @@
-// The coroutines that drive a session from its start to its end on a shard: a load-test session
-// (its lifecycle, the scenario timeout, its tasks) and a child session started by session::async.
+// The kinds of session the one driver (drivers.hpp) runs on a shard besides the pooled ones: a
+// load-test session (its scenarios in sequence, under its scenario timeout) and the child session
+// of an async task.
 #include <boost/asio/steady_timer.hpp>
 
-#include "engine/detached.hpp"
 #include "engine/drivers.hpp"
 #include "engine/intended_time.hpp"
-#include "engine/lifecycle.hpp"
-#include "engine/session_state.hpp"
-#include "engine/shard.hpp"
 
 namespace chaperon::detail {
 
+namespace {
+
 namespace asio = boost::asio;
 
-detached drive_session(shard& w, session_plan plan, session_observer* observer) {
-  const auto& entry = *plan.entry;
-  session s(w.new_session(entry, plan.config));
-  session_state& state = s.state();
-  w.attach(state, true);
-  if (observer) observer->session_started(state);
+// Config scenario_timeout: stops the session as timed out when due. The timer's completion may
+// be queued already when the session ends in the same round of the event loop; the handler
+// reaches the session only through `armed`, which dies with this object, the timer with it.
+class scenario_deadline {
+ public:
+  // Throws config_error for a value that is not a duration.
+  void arm(session_state& st) {
+    const json* t = find_path(*st.config, config_path{"scenario_timeout"});
+    if (!t || t->is_null()) return;
+    auto due = parse_duration(*t, "scenario_timeout");
+    armed_ = std::make_shared<armed>(st.owner.io(), &st);
+    armed_->timer.expires_after(due);
+    armed_->timer.async_wait([weak = std::weak_ptr(armed_)](const boost::system::error_code& ec) {
+      auto a = weak.lock();
+      if (!ec && a) a->target->request_stop(stop_kind::timed_out, "scenario_timeout");
+    });
+  }
 
-  // Allocated only when used: a timer in every session's frame would cost idle sessions memory.
-  std::unique_ptr<asio::steady_timer> timeout;
-  if (const json* t = find_path(*plan.config, config_path{"scenario_timeout"}); t && !t->is_null()) {
+ private:
+  struct armed {
+    armed(asio::io_context& io, session_state* s) : timer(io), target(s) {}
+    asio::steady_timer timer;
+    session_state* target;
+  };
+  // Allocated only when used: a timer held by every session would cost idle sessions memory.
+  std::shared_ptr<armed> armed_;
+};
+
+task<void> nothing() { co_return; }
+
+struct plain_job {
+  static constexpr bool counted = true;
+  const load_test_entry* entry;
+  session_observer* observer;
+  scenario_deadline deadline;
+
+  void started(session_state& st) {
+    if (observer) observer->session_started(st);
     try {
-      timeout = std::make_unique<asio::steady_timer>(w.io());
-      timeout->expires_after(parse_duration(*t, "scenario_timeout"));
-      timeout->async_wait([&state](const boost::system::error_code& ec) {
-        if (!ec) state.request_stop(stop_kind::timed_out, "scenario_timeout");
-      });
+      deadline.arm(st);
     } catch (const std::exception& e) {
-      state.failure = e.what();
+      st.run.failure = e.what();
     }
   }
-  if (state.failure.empty()) co_await run_lifecycle(s, entry);
-  co_await join_tasks(s);
-  if (timeout) timeout->cancel();
-  w.record_session_end(state);
-  if (observer) observer->session_ended(state);
-  w.detach(state);
+  task<void> body(session& s) {
+    if (!s.state().run.failure.empty()) return nothing();
+    return run_sequence(s, *entry);
+  }
+  void ended(session_state& st) {
+    st.owner.record_session_end(st);
+    if (observer) observer->session_ended(st);
+  }
+};
+
+struct child_job {
+  static constexpr bool counted = false;
+  std::shared_ptr<child_task> t;
+  std::function<task<void>(session&)> fn;
+  std::chrono::steady_clock::time_point start{};
+
+  void started(session_state&) { start = std::chrono::steady_clock::now(); }
+  task<void> body(session& s) { return fn(s); }
+  // The task's time runs to the end of its own tasks.
+  void ended(session_state& st) {
+    auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+    record_latency(st, metric_key{st.metric_session(), t->name, {}, {}}, elapsed);
+    if (!st.run.failure.empty()) {
+      record_latency(st, metric_key{st.metric_session(), t->name, {}, "exception"}, elapsed);
+      st.owner.record_task_failure(st);
+    }
+    t->done = true;
+    t->state = nullptr;
+    if (t->waiter) st.owner.wake(*t->waiter);
+  }
+};
+
+}  // namespace
+
+void drive_session(shard& w, session_plan plan, session_observer* observer) {
+  const load_test_entry* entry = plan.entry;
+  drive(w, w.new_session(*entry, std::move(plan.config)), plain_job{entry, observer, {}});
 }
 
-detached drive_child(shard& w, std::shared_ptr<child_task> t,
-                     std::unique_ptr<session_state> owned,
-                     std::function<task<void>(session&)> fn) {
-  session_state& state = *owned;
-  session s(std::move(owned));
-  w.attach(state, false);
-  auto start = std::chrono::steady_clock::now();
-  try {
-    co_await fn(s);
-  } catch (const session_stopped&) {
-  } catch (const std::exception& e) {
-    state.failure = e.what();
-  } catch (...) {
-    state.failure = "unknown exception";
-  }
-  co_await join_tasks(s);
-  auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
-      std::chrono::steady_clock::now() - start);
-  record_latency(state, metric_key{state.metric_session(), t->name, {}, {}}, elapsed.count());
-  if (!state.failure.empty()) {
-    record_latency(state, metric_key{state.metric_session(), t->name, {}, "exception"},
-                   elapsed.count());
-    w.record_task_failure(state);
-  }
-  t->done = true;
-  t->state = nullptr;
-  if (t->waiter) w.wake(*t->waiter);
-  w.detach(state);
+void drive_child(shard& w, std::shared_ptr<child_task> t, std::unique_ptr<session_state> owned,
+                 std::function<task<void>(session&)> fn) {
+  drive(w, std::move(owned), child_job{std::move(t), std::move(fn)});
 }
 
 }  // namespace chaperon::detail

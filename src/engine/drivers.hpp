@@ -1,21 +1,48 @@
 #pragma once
-// Starting the coroutines that drive sessions on a shard (engine/drivers.cpp).
+// The one coroutine that drives a session on a shard from its start to its end, and the sessions
+// it drives: load-test sessions (plain, or started by a ramp), async tasks (child sessions), and
+// the pooled sessions of arrival rates (engine/arrivals.cpp).
 #include <functional>
 #include <memory>
 
 #include "chaperon/session.hpp"
 #include "engine/detached.hpp"
+#include "engine/lifecycle.hpp"
+#include "engine/session_state.hpp"
 #include "engine/shard.hpp"
 
 namespace chaperon::detail {
 
-class session_state;
+// Drives one session to its end. A Job says what the session does:
+//   bool counted                      a session of the load test (else an async task)
+//   void started(session_state&)      once attached to the shard
+//   task<void> body(session&)         the session's work; an exception other than
+//                                     session_stopped fails the session
+//   void ended(session_state&)        once the body and every task of the session have ended
+// The job lives in the driving frame: it holds only what its kind of session needs.
+template <class Job>
+detached drive(shard& w, std::unique_ptr<session_state> owned, Job job) {
+  session s(std::move(owned));
+  session_state& state = s.state();
+  w.attach(state, Job::counted);
+  job.started(state);
+  try {
+    co_await job.body(s);
+  } catch (const session_stopped&) {
+  } catch (...) {
+    if (state.run.failure.empty()) state.run.failure = describe_failure(std::current_exception());
+  }
+  // A session never ends before its tasks.
+  co_await join_tasks(s);
+  job.ended(state);
+  w.detach(state);
+}
 
 // Runs one session of plan.entry on `w` to its end; `observer` (may be null) hears when it has
 // started and ended.
-detached drive_session(shard& w, session_plan plan, session_observer* observer);
+void drive_session(shard& w, session_plan plan, session_observer* observer);
 // Runs fn as the child session `owned` of an async task `t` to its end.
-detached drive_child(shard& w, std::shared_ptr<child_task> t, std::unique_ptr<session_state> owned,
-                     std::function<task<void>(session&)> fn);
+void drive_child(shard& w, std::shared_ptr<child_task> t, std::unique_ptr<session_state> owned,
+                 std::function<task<void>(session&)> fn);
 
 }  // namespace chaperon::detail

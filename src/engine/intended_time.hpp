@@ -16,8 +16,8 @@ namespace chaperon::detail {
 
 inline void record_latency(session_state& s, metric_id id, std::int64_t us) {
   auto& rec = s.owner.recorder();
-  if (s.rate_driven) {
-    rec.record_corrected(id, us, us + s.schedule_lag.count());
+  if (s.model.rate_driven) {
+    rec.record_corrected(id, us, us + s.model.schedule_lag.count());
   } else {
     rec.record(id, us);
   }
@@ -32,13 +32,13 @@ inline void record_latency(session_state& s, const metric_key& key, std::int64_t
 class lag_scope {
  public:
   lag_scope(session_state& s, std::chrono::microseconds own_lateness)
-      : state_(s), saved_lag_(s.schedule_lag), saved_driven_(s.rate_driven) {
-    s.schedule_lag = saved_lag_ + own_lateness;
-    s.rate_driven = true;
+      : state_(s), saved_lag_(s.model.schedule_lag), saved_driven_(s.model.rate_driven) {
+    s.model.schedule_lag = saved_lag_ + own_lateness;
+    s.model.rate_driven = true;
   }
   ~lag_scope() {
-    state_.schedule_lag = saved_lag_;
-    state_.rate_driven = saved_driven_;
+    state_.model.schedule_lag = saved_lag_;
+    state_.model.rate_driven = saved_driven_;
   }
   lag_scope(const lag_scope&) = delete;
   lag_scope& operator=(const lag_scope&) = delete;

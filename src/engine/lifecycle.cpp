@@ -31,19 +31,83 @@ task<void> initial_delay(session& s) {
   }
 }
 
-}  // namespace
-
-// Tasks the scenario started but did not await are awaited (with the usual timeout) after run.
-task<void> await_leftovers(session& s) {
-  auto& tasks = s.state().tasks;
-  while (true) {
-    auto it = std::find_if(tasks.begin(), tasks.end(), [](const auto& t) { return !t->awaited; });
-    if (it == tasks.end()) break;
-    co_await s.await_all((*it)->name);
+// Awaits (with the usual timeout) the tasks started at `depth` or deeper that nobody awaited.
+// session::await takes the task of the session's current depth first, which is `depth` here.
+task<void> await_leftovers(session& s, std::uint16_t depth) {
+  auto& st = s.state();
+  while (auto* part = st.tasks_if_any()) {
+    auto it = std::find_if(part->tasks.begin(), part->tasks.end(),
+                           [depth](const auto& t) { return !t->awaited && t->depth >= depth; });
+    if (it == part->tasks.end()) break;
+    std::string name = (*it)->name;
+    co_await s.await(std::move(name));
   }
 }
 
-task<void> run_lifecycle(session& s, const load_test_entry& entry) {
+}  // namespace
+
+scenario_lifecycle::scenario_lifecycle(session& s, const scenario_ref& ref)
+    : s_(&s), ref_(&ref), depth_(s.state().run.depth) {}
+
+void scenario_lifecycle::note_current_exception() noexcept {
+  try {
+    throw;
+  } catch (const session_stopped&) {
+    stopped_ = true;
+  } catch (...) {
+    if (!failure_) failure_ = std::current_exception();
+  }
+}
+
+task<bool> scenario_lifecycle::init(bool with_initial_delay) {
+  s_->state().run.scenario = ref_->name;
+  try {
+    sc_ = ref_->make();
+    co_await sc_->init(*s_);
+    if (with_initial_delay) co_await initial_delay(*s_);
+    co_return true;
+  } catch (...) {
+    note_current_exception();
+  }
+  co_return false;
+}
+
+scenario_lifecycle::run_awaiter scenario_lifecycle::run() {
+  s_->state().run.scenario = ref_->name;
+  return run_awaiter(*this, sc_->run(*s_));
+}
+
+task<bool> scenario_lifecycle::end_tasks() {
+  if (tasks_ended_) co_return run_ok_;
+  tasks_ended_ = true;
+  bool ok = run_ok_;
+  if (ok) {
+    try {
+      co_await await_leftovers(*s_, depth_);
+    } catch (...) {
+      note_current_exception();
+      ok = false;
+    }
+  }
+  // A stopped session has stopped its tasks already; after a failure they stop here.
+  if (!ok) stop_tasks(s_->state(), depth_, "scenario failed");
+  co_await join_tasks(*s_, depth_);
+  co_return ok;
+}
+
+task<void> scenario_lifecycle::teardown() {
+  if (!sc_) co_return;
+  co_await end_tasks();
+  s_->state().run.scenario = ref_->name;
+  try {
+    co_await sc_->teardown(*s_);
+  } catch (...) {
+    note_current_exception();
+  }
+  co_await join_tasks(*s_, depth_);
+}
+
+task<void> run_sequence(session& s, const load_test_entry& entry) {
   auto& state = s.state();
   for (std::size_t i = 0; i < entry.sequence.size(); ++i) {
     if (i > 0) {
@@ -51,28 +115,14 @@ task<void> run_lifecycle(session& s, const load_test_entry& entry) {
       // A sequence hands each scenario's assigned values to the next one as config.
       s.set_config(s.assigned());
     }
-    auto sc = entry.sequence[i].make();
-    state.scenario = entry.sequence[i].name;
-    std::exception_ptr error;
-    try {
-      co_await sc->init(s);
-      if (i == 0) co_await initial_delay(s);
-      co_await sc->run(s);
-      co_await await_leftovers(s);
-    } catch (const session_stopped&) {
-    } catch (...) {
-      error = std::current_exception();
-    }
-    try {
-      co_await sc->teardown(s);
-    } catch (const session_stopped&) {
-    } catch (...) {
-      if (!error) error = std::current_exception();
-    }
-    if (error) {
-      state.failure = describe_failure(error);
+    scenario_lifecycle sc(s, entry.sequence[i]);
+    if (co_await sc.init(i == 0)) co_await sc.run();
+    co_await sc.teardown();
+    if (sc.failure()) {
+      state.run.failure = describe_failure(sc.failure());
       break;
     }
+    if (sc.stopped()) break;
   }
 }
 

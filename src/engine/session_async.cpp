@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "chaperon/session.hpp"
+#include "engine/intended_time.hpp"
 #include "engine/lifecycle.hpp"
 #include "engine/session_state.hpp"
 #include "engine/shard.hpp"
@@ -36,36 +37,55 @@ microseconds session_timeout(const session& s) {
 }
 
 void deliver(session_state& target, json value) {
-  target.mailbox.push_back(std::move(value));
-  if (target.signal_waiter) target.owner.wake(*target.signal_waiter);
+  auto& part = target.tasks();
+  part.mailbox.push_back(std::move(value));
+  if (part.signal_waiter) target.owner.wake(*part.signal_waiter);
 }
 
 void forget_finished(session_state& st) {
-  std::erase_if(st.tasks, [](const auto& t) { return t->done && t->awaited; });
+  std::erase_if(st.tasks().tasks, [](const auto& t) { return t->done && t->awaited; });
+}
+
+// The oldest task under `name` not awaited yet. Inside a nested scenario its own tasks come
+// first, so that it does not claim a task of the scenario around it.
+std::shared_ptr<detail::child_task> next_task(session_state& st, std::string_view name) {
+  auto* part = st.tasks_if_any();
+  if (!part) return nullptr;
+  std::shared_ptr<detail::child_task> outer;
+  for (const auto& t : part->tasks) {
+    if (t->name != name || t->awaited) continue;
+    if (t->depth >= st.run.depth) return t;
+    if (!outer) outer = t;
+  }
+  return outer;
 }
 
 }  // namespace
 
 void session::set_interval(microseconds period, task_fn fn) {
-  state_->heartbeat_period = fn ? period : microseconds{0};
-  state_->heartbeat = std::move(fn);
+  if (!fn && !state_->tasks_if_any()) return;
+  auto& part = state_->tasks();
+  part.heartbeat_period = fn ? period : microseconds{0};
+  part.heartbeat = std::move(fn);
 }
 
 task<bool> session::wait_step(detail::wait_slot*& where, clock::time_point deadline) {
   auto& st = *state_;
   auto left = std::chrono::duration_cast<microseconds>(deadline - clock::now());
   if (left.count() <= 0) co_return false;
-  bool beat = st.heartbeat && st.heartbeat_period.count() > 0 && st.heartbeat_period < left;
+  auto* part = st.tasks_if_any();
+  bool beat = part && part->heartbeat && part->heartbeat_period.count() > 0 &&
+              part->heartbeat_period < left;
   wait_slot slot;
   where = &slot;
-  co_await wait_awaiter{st, slot, beat ? st.heartbeat_period : left};
+  co_await wait_awaiter{st, slot, beat ? part->heartbeat_period : left};
   where = nullptr;
   throw_if_stopped();
   if (slot.woken) co_return true;
   if (!beat) co_return false;
   // The heartbeat runs while the session waits (e.g. a Phoenix channel heartbeat); what the
   // caller waits for may have happened meanwhile, so it checks again.
-  co_await st.heartbeat(*this);
+  co_await st.tasks().heartbeat(*this);
   co_return true;
 }
 
@@ -73,18 +93,23 @@ void session::spawn_task(std::string name, task_fn fn) {
   throw_if_stopped();
   auto& st = *state_;
   auto t = st.owner.spawn_child(st, std::move(name), std::move(fn));
-  st.tasks.push_back(std::move(t));
+  st.tasks().tasks.push_back(std::move(t));
 }
 
 std::size_t session::async_task_count(std::string_view name) const {
+  const auto* part = state_->tasks_if_any();
+  if (!part) return 0;
   return static_cast<std::size_t>(std::count_if(
-      state_->tasks.begin(), state_->tasks.end(),
+      part->tasks.begin(), part->tasks.end(),
       [&](const auto& t) { return t->name == name && !t->awaited; }));
 }
 
+// Through record_latency like every other latency: a rate-driven session's errors are in the
+// corrected results too.
 void session::record_error(std::string action, std::string target, std::string error,
                            microseconds value) {
-  state_->owner.recorder().record(
+  detail::record_latency(
+      *state_,
       metric_key{state_->metric_session(), std::move(action), std::move(target), std::move(error)},
       value.count());
   detail::live_counters::add(state_->owner.counters().errors);
@@ -93,13 +118,11 @@ void session::record_error(std::string action, std::string target, std::string e
 task<bool> session::await(std::string name) {
   throw_if_stopped();
   auto& st = *state_;
-  auto it = std::find_if(st.tasks.begin(), st.tasks.end(),
-                         [&](const auto& t) { return t->name == name && !t->awaited; });
-  if (it == st.tasks.end()) {
+  auto t = next_task(st, name);
+  if (!t) {
     record_error("await", name, "no_task", microseconds{0});
     co_return false;
   }
-  auto t = *it;
   t->awaited = true;
   bool ok = true;
   if (!t->done) {
@@ -134,7 +157,9 @@ task<bool> session::await_all(std::string name) {
 }
 
 void session::signal(std::string_view task_name, json value) {
-  for (auto& t : state_->tasks) {
+  auto* part = state_->tasks_if_any();
+  if (!part) return;
+  for (auto& t : part->tasks) {
     if (t->name == task_name && t->state) deliver(*t->state, value);
   }
 }
@@ -146,14 +171,15 @@ void session::signal_parent(json value) {
 task<bool> session::await_signal(json expected, microseconds timeout) {
   throw_if_stopped();
   auto& st = *state_;
+  auto& part = st.tasks();
   auto deadline = clock::now() + timeout;
   for (;;) {
-    auto it = std::find(st.mailbox.begin(), st.mailbox.end(), expected);
-    if (it != st.mailbox.end()) {
-      st.mailbox.erase(it);
+    auto it = std::find(part.mailbox.begin(), part.mailbox.end(), expected);
+    if (it != part.mailbox.end()) {
+      part.mailbox.erase(it);
       co_return true;
     }
-    bool woken = co_await wait_step(st.signal_waiter, deadline);
+    bool woken = co_await wait_step(part.signal_waiter, deadline);
     if (!woken) break;
   }
   record_error("await_signal", {}, "timeout", timeout);
@@ -164,14 +190,15 @@ task<std::optional<json>> session::await_signal_or_timeout(microseconds timeout,
                                                             signal_callback callback) {
   throw_if_stopped();
   auto& st = *state_;
+  auto& part = st.tasks();
   auto deadline = clock::now() + timeout;
-  while (st.mailbox.empty()) {
-    bool woken = co_await wait_step(st.signal_waiter, deadline);
+  while (part.mailbox.empty()) {
+    bool woken = co_await wait_step(part.signal_waiter, deadline);
     if (!woken) break;
   }
-  if (st.mailbox.empty()) co_return std::nullopt;
-  json value = std::move(st.mailbox.front());
-  st.mailbox.erase(st.mailbox.begin());
+  if (part.mailbox.empty()) co_return std::nullopt;
+  json value = std::move(part.mailbox.front());
+  part.mailbox.erase(part.mailbox.begin());
   if (callback) callback(*this, value);
   co_return value;
 }
@@ -184,17 +211,26 @@ task<bool> session::await_signal(signal_callback callback) {
 }
 
 namespace detail {
-task<void> join_tasks(session& s) {
-  auto& st = s.state();
-  for (std::size_t i = 0; i < st.tasks.size(); ++i) {
-    auto t = st.tasks[i];
-    if (t->done) continue;
+task<void> join_tasks(session& s, std::uint16_t depth) {
+  auto* part = s.state().tasks_if_any();
+  if (!part) co_return;
+  for (std::size_t i = 0; i < part->tasks.size(); ++i) {
+    auto t = part->tasks[i];
+    if (t->done || t->depth < depth) continue;
     wait_slot slot;
     t->waiter = &slot;
     co_await join_awaiter{slot};
     t->waiter = nullptr;
   }
-  st.tasks.clear();
+  std::erase_if(part->tasks, [depth](const auto& t) { return t->depth >= depth; });
+}
+
+void stop_tasks(session_state& st, std::uint16_t depth, const std::string& reason) {
+  auto* part = st.tasks_if_any();
+  if (!part) return;
+  for (auto& t : part->tasks) {
+    if (t->depth >= depth && t->state) t->state->request_stop(stop_kind::cancelled, reason);
+  }
 }
 }  // namespace detail
 

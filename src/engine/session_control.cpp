@@ -8,6 +8,7 @@
 #include "chaperon/scenario.hpp"
 #include "chaperon/session.hpp"
 #include "engine/intended_time.hpp"
+#include "engine/lifecycle.hpp"
 #include "engine/session_state.hpp"
 #include "engine/shard.hpp"
 
@@ -21,7 +22,7 @@ microseconds since(session::clock::time_point start) {
 }
 }  // namespace
 
-const std::string& session::scenario_name() const noexcept { return state_->scenario; }
+const std::string& session::scenario_name() const noexcept { return state_->run.scenario; }
 
 task<void> session::call(task_fn fn) {
   throw_if_stopped();
@@ -33,7 +34,7 @@ task<void> session::call_traced(std::string name, task_fn fn) {
   auto start = clock::now();
   co_await fn(*this);
   detail::record_latency(
-      *state_, metric_key{state_->metric_session(), "call", state_->scenario + "." + name, {}},
+      *state_, metric_key{state_->metric_session(), "call", state_->run.scenario + "." + name, {}},
       since(start).count());
 }
 
@@ -109,7 +110,7 @@ task<bool> session::retry_on_error(std::string name, task_fn fn, retry_options o
     } catch (...) {
       failure = std::current_exception();
     }
-    record_error("retry", state_->scenario + "." + name, "exception", since(start));
+    record_error("retry", state_->run.scenario + "." + name, "exception", since(start));
     if (attempt >= options.retries) {
       if (options.rethrow) std::rethrow_exception(failure);
       co_return false;
@@ -120,35 +121,30 @@ task<bool> session::retry_on_error(std::string name, task_fn fn, retry_options o
   }
 }
 
+// The nested scenario runs one depth deeper, so that its lifecycle ends the tasks it started
+// (and only those) before its teardown; its time includes them.
 task<void> session::run_scenario(const scenario_ref& ref, json config, bool merge_config) {
   throw_if_stopped();
   auto& st = *state_;
   auto saved_config = st.config;
-  auto saved_scenario = st.scenario;
+  auto saved_scenario = st.run.scenario;
   json nested = merge_config ? deep_merged(*st.config, config) : std::move(config);
   st.config = std::make_shared<const json>(std::move(nested));
   st.invalidate_settings();
-  st.scenario = ref.name;
+  ++st.run.depth;
   auto start = clock::now();
-  auto sc = ref.make();
-  std::exception_ptr failure;
-  try {
-    co_await sc->init(*this);
-    co_await sc->run(*this);
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  try {
-    co_await sc->teardown(*this);
-  } catch (...) {
-    if (!failure) failure = std::current_exception();
-  }
+  detail::scenario_lifecycle sc(*this, ref);
+  if (co_await sc.init()) co_await sc.run();
+  co_await sc.teardown();
+  --st.run.depth;
   st.config = std::move(saved_config);
   st.invalidate_settings();
-  st.scenario = std::move(saved_scenario);
+  st.run.scenario = std::move(saved_scenario);
   detail::record_latency(st, metric_key{st.metric_session(), "run_scenario", ref.name, {}},
                          since(start).count());
-  if (failure) std::rethrow_exception(failure);
+  if (sc.failure()) std::rethrow_exception(sc.failure());
+  // A stop goes on to the scenario around this one.
+  if (sc.stopped()) throw session_stopped(st.stop_reason);
 }
 
 task<action_result> session::run_action(action& a) {

@@ -109,8 +109,10 @@ void session_state::request_stop(stop_kind kind, std::string reason) {
   if (stop != stop_kind::none) return;
   stop = kind;
   stop_reason = std::move(reason);
-  for (auto& t : tasks) {
-    if (t->state) t->state->request_stop(kind, stop_reason);
+  if (tasks_) {
+    for (auto& t : tasks_->tasks) {
+      if (t->state) t->state->request_stop(kind, stop_reason);
+    }
   }
   if (pending.cancel) {
     auto op = std::exchange(pending, {});
@@ -126,11 +128,11 @@ void session_state::request_stop(stop_kind kind, std::string reason) {
 }
 
 net::http_connection& session_state::connection_for(const net::endpoint_key& key) {
-  for (auto& c : connections) {
+  for (auto& c : connections_) {
     if (c->key() == key) return *c;
   }
-  connections.push_back(std::make_unique<net::http_connection>(owner.net(), key));
-  return *connections.back();
+  connections_.push_back(std::make_unique<net::http_connection>(owner.net(), key));
+  return *connections_.back();
 }
 
 }  // namespace chaperon::detail

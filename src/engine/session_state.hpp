@@ -2,6 +2,7 @@
 // The private state behind chaperon::session.
 
 #include <chrono>
+#include <cstdint>
 #include <coroutine>
 #include <deque>
 #include <functional>
@@ -26,7 +27,9 @@ namespace chaperon::detail {
 
 class shard;
 
-enum class stop_kind { none, aborted, timed_out, cancelled };
+// How a session was stopped. ramp_down: a ramp lowered its session target, which ends it as
+// completed (when that stop came first).
+enum class stop_kind : std::uint8_t { none, aborted, timed_out, cancelled, ramp_down };
 
 // Settings read from config once and cached, so that requests do not look them up every time.
 struct http_settings {
@@ -85,7 +88,38 @@ struct child_task {
   session_state* state = nullptr;  // the child's state; nullptr once it has finished
   bool done = false;
   bool awaited = false;            // claimed by an await (done or timed out)
+  std::uint16_t depth = 0;         // run_part::depth of the parent when it started this task
   wait_slot* waiter = nullptr;     // the parent, while it awaits this task
+};
+
+// Async tasks, signals and the heartbeat of a session (engine/session_async.cpp). Allocated by
+// the first of them: most sessions use none, and idle sessions are counted in tens of thousands.
+struct task_part {
+  std::vector<std::shared_ptr<child_task>> tasks;
+  // Signals not yet awaited. A vector, not a deque: an empty deque already holds ~600 bytes.
+  std::vector<json> mailbox;
+  wait_slot* signal_waiter = nullptr;
+  std::chrono::microseconds heartbeat_period{0};
+  std::function<task<void>(session&)> heartbeat;
+};
+
+// The lifecycle of the session's scenarios (engine/lifecycle.cpp).
+struct run_part {
+  std::string scenario;  // name of the running scenario
+  std::string failure;   // what an exception that ended the session said, "" when none
+  // Nesting of run_scenario: a nested scenario ends the tasks started at its depth or deeper.
+  std::uint16_t depth = 0;
+};
+
+// How a load model schedules the session (engine/arrivals.cpp, engine/intended_time.hpp).
+struct load_part {
+  // How late the current work of this session started against its schedule; every latency it
+  // records while rate_driven is also recorded plus this lag as the corrected figure.
+  std::chrono::microseconds schedule_lag{0};
+  std::uint64_t seq = 0;  // start order among a ramp's sessions
+  bool rate_driven = false;
+  // Chosen to stop by a ramp that lowered the session target (counted by the ramp until it ends).
+  bool ramp_down = false;
 };
 
 class session_state {
@@ -99,24 +133,23 @@ class session_state {
   std::shared_ptr<const json> config;  // copied on first write
   json assigned = json::object();
   net::cookie_jar cookies;
-  std::vector<std::unique_ptr<net::http_connection>> connections;
   // WebSocket connections by name ("" is the default one).
   std::vector<std::pair<std::string, std::unique_ptr<net::ws_connection>>> websockets;
 
-  // Async tasks and signals.
-  session_state* parent = nullptr;
-  std::vector<std::shared_ptr<child_task>> tasks;
-  // Signals not yet awaited. A vector, not a deque: an empty deque already holds ~600 bytes, and
-  // most sessions never receive a signal.
-  std::vector<json> mailbox;
-  wait_slot* signal_waiter = nullptr;
-  std::string scenario;  // name of the running scenario
-  std::chrono::microseconds heartbeat_period{0};
-  std::function<task<void>(session&)> heartbeat;
+  session_state* parent = nullptr;  // the session that started this one as a task
+
+  // The session's parts, each written by its own subsystem.
+  run_part run;
+  load_part model;
+  // The tasks part, allocated on first use.
+  task_part& tasks() {
+    if (!tasks_) tasks_ = std::make_unique<task_part>();
+    return *tasks_;
+  }
+  task_part* tasks_if_any() noexcept { return tasks_.get(); }
 
   stop_kind stop = stop_kind::none;
   std::string stop_reason;
-  std::string failure;  // what() of an exception that ended the session, "" when none
   pending_op pending;
   // Aborts the custom action running, if any (its own waits use `pending`). Shared so that a stop
   // can post the abort and the post can tell whether the action is still running.
@@ -139,17 +172,9 @@ class session_state {
   void request_stop(stop_kind kind, std::string reason);
   net::http_connection& connection_for(const net::endpoint_key& key);
 
-  // ---- load models: intended-time latency (engine/arrivals, paced loops, cc_spread) ----------
-  // How late the current work of this session started against its schedule; every latency it
-  // records while rate_driven is also recorded plus this lag as the corrected figure.
-  std::chrono::microseconds schedule_lag{0};
-  bool rate_driven = false;
-  // Chosen to stop by a ramp that lowered the session target; it ends as completed when that
-  // stop was the first (stop_reason == ramp_down_reason).
-  bool ramp_down = false;
-  std::uint64_t model_seq = 0;  // start order among a ramp's sessions
-
  private:
+  std::unique_ptr<task_part> tasks_;
+  std::vector<std::unique_ptr<net::http_connection>> connections_;
   std::shared_ptr<const http_settings> settings_;
   std::unique_ptr<http_memo> memo_;
 };

@@ -16,20 +16,19 @@ namespace asio = boost::asio;
 
 void shard::record_session_end(const session_state& s) {
   auto& counts = results_.sessions;
-  if (!s.failure.empty()) {
+  const auto& failure = s.run.failure;
+  if (!failure.empty()) {
     counts.failed++;
-    results_.session_errors[s.failure]++;
+    results_.session_errors[failure]++;
     if (failures_printed_++ < 5) {
-      std::fprintf(stderr, "chaperon: session %s failed: %s\n", s.name.c_str(), s.failure.c_str());
+      std::fprintf(stderr, "chaperon: session %s failed: %s\n", s.name.c_str(), failure.c_str());
     }
     return;
   }
-  if (s.ramp_down && s.stop == stop_kind::cancelled && s.stop_reason == ramp_down_reason) {
-    counts.completed++;
-    return;
-  }
   switch (s.stop) {
-    case stop_kind::none: counts.completed++; break;
+    // A ramp that lowered its target chose the session to end: it has done its part.
+    case stop_kind::none:
+    case stop_kind::ramp_down: counts.completed++; break;
     case stop_kind::aborted:
       counts.aborted++;
       results_.session_errors["aborted: " + s.stop_reason]++;
@@ -59,10 +58,10 @@ void shard::sleep(session_state& s, std::chrono::microseconds d, std::coroutine_
 }
 
 void shard::record_task_failure(const session_state& s) {
-  results_.session_errors["task: " + s.failure]++;
+  results_.session_errors["task: " + s.run.failure]++;
   if (failures_printed_++ < 5) {
     std::fprintf(stderr, "chaperon: async task of %s failed: %s\n", s.name.c_str(),
-                 s.failure.c_str());
+                 s.run.failure.c_str());
   }
 }
 
@@ -100,15 +99,18 @@ std::shared_ptr<child_task> shard::spawn_child(session_state& parent, std::strin
                                                 std::function<task<void>(session&)> fn) {
   auto t = std::make_shared<child_task>();
   t->name = std::move(name);
+  t->depth = parent.run.depth;
   auto child = std::make_unique<session_state>(*this, make_uuid(rng_), parent.name, parent.config);
   child->parent = &parent;
   child->assigned = parent.assigned;
   child->cookies = parent.cookies;
-  child->scenario = parent.scenario;
-  child->heartbeat_period = parent.heartbeat_period;
-  child->heartbeat = parent.heartbeat;
-  child->schedule_lag = parent.schedule_lag;
-  child->rate_driven = parent.rate_driven;
+  child->run.scenario = parent.run.scenario;
+  if (auto* part = parent.tasks_if_any(); part && part->heartbeat) {
+    child->tasks().heartbeat_period = part->heartbeat_period;
+    child->tasks().heartbeat = part->heartbeat;
+  }
+  child->model.schedule_lag = parent.model.schedule_lag;
+  child->model.rate_driven = parent.model.rate_driven;
   t->state = child.get();
   ++remaining_;
   if (parent.stop != stop_kind::none) child->request_stop(parent.stop, parent.stop_reason);
