@@ -166,12 +166,13 @@ json series_of(const interval_series& series, const run_results& results) {
           {"metrics", std::move(per_metric)}};
 }
 
+// The run's tag, where the description carries one (at its top or in the run-time config).
 std::string tag_of(const json* info) {
   if (!info || !info->is_object()) return "";
-  for (const auto* where : {info, info->contains("runtime_config") ? &(*info)["runtime_config"]
-                                                                    : nullptr}) {
-    if (where && where->is_object() && where->contains("tag") && (*where)["tag"].is_string())
-      return (*where)["tag"].get<std::string>();
+  for (const auto* where : {"/tag", "/runtime_config/tag"}) {
+    const json::json_pointer pointer(where);
+    if (info->contains(pointer) && info->at(pointer).is_string())
+      return info->at(pointer).get<std::string>();
   }
   return "";
 }

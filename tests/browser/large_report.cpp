@@ -1,6 +1,7 @@
 // Writes the HTML report of a made-up 10-minute run with 20 metrics (600 intervals of 1 s, every
 // metric measured in every interval) to argv[1], so that the browser test can measure how large
-// such a report is and how long it takes to load.
+// such a report is and how long it takes to load. With --totals-only, the same run's report
+// without its interval series.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -28,8 +29,9 @@ void fill(chaperon::histogram& h, std::int64_t base_us, std::uint64_t seed) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s OUTPUT.html\n", argv[0]);
+  const bool totals_only = argc == 3 && std::string(argv[2]) == "--totals-only";
+  if (argc != 2 && !totals_only) {
+    std::fprintf(stderr, "usage: %s OUTPUT.html [--totals-only]\n", argv[0]);
     return 2;
   }
   using namespace chaperon;
@@ -56,7 +58,7 @@ int main(int argc, char** argv) {
   results.start_unix_ms = 1'767'225'600'000;
   results.load_test = "large_report";
   export_options options;
-  options.series = &series;
+  if (!totals_only) options.series = &series;
   try {
     find_exporter("html").write(results, argv[1], options);
   } catch (const std::exception& e) {

@@ -1,7 +1,8 @@
 // The HTML report in real headless Chromium: a report written by the CLI for a short run against
 // the demo target loads with no console errors and no network requests, its charts have one point
 // per interval, its table's counts equal the CSV's; a screenshot is saved. Then the report of a
-// made-up 10-minute run with 20 metrics: its size and load time are printed.
+// made-up 10-minute run with 20 metrics: its size and load time are printed; and that report
+// without its series (totals only).
 //
 //   node report.test.mjs --cli BIN --demo BIN --large-report BIN --out DIR
 import { test } from "node:test";
@@ -114,10 +115,13 @@ test("the CLI's report of a run against the demo target", async () => {
   const { page, problems } = await openReport(browser, join(work, "r.html"));
   const data = await page.evaluate(() => window.chaperonReport.data);
 
-  // One point per interval: 3 s in 500 ms intervals, the last one possibly short.
+  // One point per interval: at least 3 s in 500 ms intervals, the last one ending with the run
+  // (so possibly short).
   const points = data.series.t.length;
+  assert.equal(data.series.intervals_per_point, 1);
+  assert.equal(points, data.series.intervals);
   assert.equal(points, Math.ceil(data.duration_s / data.series.interval_s - 1e-6));
-  assert.ok(points >= 6 && points <= 7, `points: ${points}`);
+  assert.ok(points >= 6, `points: ${points}`);
   const charts = await chartPoints(page);
   for (const [name, lengths] of Object.entries(charts)) {
     assert.ok(lengths && lengths.length >= 2, `chart ${name} is drawn`);
@@ -167,4 +171,16 @@ test("the report of a 10-minute run with 20 metrics: size and load time", async 
   console.log(`large report (600 intervals x 20 metrics): ${bytes} bytes, ` +
     `ready ${Math.round(times[1])} ms after navigation start (median of 3: ${times.map(Math.round).join(", ")})`);
   assert.ok(bytes < 4 << 20, `${bytes} bytes`);
+});
+
+test("a report without the interval series shows the totals", async () => {
+  const path = join(work, "totals_only.html");
+  await run(args["large-report"], [path, "--totals-only"], 60000);
+  const { page, problems } = await openReport(browser, path);
+  assert.deepEqual(await chartPoints(page), { throughput: null, sessions: null, latency: null });
+  assert.equal(await page.$$eval("#summary tbody tr", (trs) => trs.length), 20);
+  assert.ok(await page.isVisible("#no-series"));
+  assert.ok(await page.isVisible("#chart-spectrum"), "the percentile spectrum needs no series");
+  assert.deepEqual(problems, []);
+  await page.close();
 });
