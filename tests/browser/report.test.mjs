@@ -153,18 +153,29 @@ test("the report of a 10-minute run with 20 metrics: size and load time", async 
   await run(args["large-report"], [path], 60000);
   const bytes = statSync(path).size;
   const times = [];
-  let last;
+  let last, problems;
   for (let i = 0; i < 3; ++i) {
     const opened = await openReport(browser, path);
     times.push(await opened.page.evaluate(() => window.chaperonReport.readyMs));
     assert.deepEqual(opened.problems, []);
     if (last) await last.close();
     last = opened.page;
+    problems = opened.problems;
   }
   const charts = await chartPoints(last);
   for (const [name, lengths] of Object.entries(charts))
     for (const n of lengths) assert.equal(n, 600, `chart ${name}`);
   assert.equal(await last.$$eval("#summary tbody tr", (trs) => trs.length), 20);
+  // Picking another metric redraws its latency charts.
+  await last.selectOption("#metric", "5");
+  const picked = await last.evaluate(() => {
+    const r = window.chaperonReport;
+    return { caption: document.getElementById("latency-caption").textContent,
+      p99: r.charts.latency.data[3], expected: r.data.series.metrics[5].p99, label: r.data.metrics[5].label };
+  });
+  assert.ok(picked.caption.endsWith(picked.label), picked.caption);
+  assert.deepEqual(picked.p99, picked.expected);
+  assert.deepEqual(problems, []);
   await last.screenshot({ path: join(args.out, "large_report.png"), fullPage: true });
   await last.close();
   times.sort((a, b) => a - b);
