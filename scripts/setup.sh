@@ -18,6 +18,10 @@ packages=(
   nginx-light wrk nodejs npm
   clang-14 libclang-common-14-dev
 )
+# Only the tests use these (a real browser for the HTML report and dashboard tests).
+if ((${#targets[@]} == 0)); then
+  packages+=(chromium)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -37,10 +41,19 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The WebSocket test peer's one npm dependency, pinned by its lock file.
-if ((${#targets[@]} == 0)) && [[ ! -d tests/peers/node_modules/ws ]]; then
-  echo "setup: installing the WebSocket test peer's npm packages"
-  (cd tests/peers && npm ci --no-audit --no-fund)
+# npm packages, each folder pinned by its lock file: the charting library that the HTML report
+# embeds (every build needs it), then the test peers and the browser driver (the tests only).
+npm_install() {  # folder, a module that shows it is installed
+  if [[ ! -d $1/node_modules/$2 ]]; then
+    echo "setup: installing the npm packages of $1"
+    (cd "$1" && npm ci --no-audit --no-fund)
+  fi
+}
+npm_install web uplot
+if ((${#targets[@]} == 0)); then
+  npm_install tests/peers ws
+  npm_install tests/peers/s3 s3rver
+  npm_install tests/browser playwright-core
 fi
 
 build_type=${CHAPERON_BUILD_TYPE:-RelWithDebInfo}

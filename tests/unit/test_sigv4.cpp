@@ -81,7 +81,8 @@ sigv4::request parse_request_txt(std::string_view text, std::string& body) {
 }
 
 sys_seconds utc(int y, unsigned m, unsigned d, int hh, int mm, int ss) {
-  return sys_days{year{y} / month{m} / day{d}} + hours{hh} + minutes{mm} + seconds{ss};
+  return sys_days{year{y} / month{m} / day{d}} + std::chrono::hours{hh} + std::chrono::minutes{mm} +
+         std::chrono::seconds{ss};
 }
 
 const sigv4::credentials suite_credentials{"AKIDEXAMPLE",
@@ -201,7 +202,7 @@ TEST(S3SigV4, session_token_is_sent_and_signed) {
 TEST(S3SigV4, encoding_and_dates) {
   EXPECT_EQ(sigv4::uri_encode("/a b/é$~-._/x+y", true), "/a%20b/%C3%A9%24~-._/x%2By");
   EXPECT_EQ(sigv4::uri_encode("a/b", false), "a%2Fb");
-  EXPECT_EQ(sigv4::amz_date(utc(2015, 8, 30, 12, 36, 0) + milliseconds(999)), "20150830T123600Z");
+  EXPECT_EQ(sigv4::amz_date(utc(2015, 8, 30, 12, 36, 0) + std::chrono::milliseconds(999)), "20150830T123600Z");
   EXPECT_EQ(sigv4::amz_day(utc(2024, 2, 29, 23, 59, 59)), "20240229");
 }
 
