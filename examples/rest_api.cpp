@@ -20,9 +20,10 @@ struct rest_scenario : chaperon::scenario {
   }
 
   task<> run(session& s) override {
+    // The server's session cookie is kept and sent back with the later requests.
     co_await s.post("/login", http_options{}
                                   .form_field("user", s.assigned("user").get<std::string>())
-                                  .form_field("password", "secret"));  // the server's cookie is kept
+                                  .form_field("password", "secret"));
 
     const auto rounds = s.config_as<int>("rounds", 5);
     for (int i = 0; i < rounds; ++i) {
@@ -32,7 +33,7 @@ struct rest_scenario : chaperon::scenario {
       if (posted.ok()) s.assign("last_message_id", posted.json["id"]);
 
       co_await s.get("/api/messages", http_options{}.param("limit", "10"));
-      co_await s.get("/account");  // ... and sent back
+      co_await s.get("/account");
       co_await s.delay(s.config_duration("think_time", 10ms));
     }
     // A missing page: recorded as "Error HTTP 404 get(...)", the session goes on.

@@ -121,7 +121,9 @@ class http_options {
   http_options&& decode_json(bool on = true) && { return std::move(decode_json(on)); }
   // Called with every result (success and failure).
   http_options& with_result(result_callback cb) &;
-  http_options&& with_result(result_callback cb) && { return std::move(with_result(std::move(cb))); }
+  http_options&& with_result(result_callback cb) && {
+    return std::move(with_result(std::move(cb)));
+  }
   // Called for 200..399 / for everything else, respectively.
   http_options& on_ok(result_callback cb) &;
   http_options&& on_ok(result_callback cb) && { return std::move(on_ok(std::move(cb))); }

@@ -3,8 +3,9 @@
 // down:
 //
 //   chaperon::task<> run(chaperon::session& s) override {
-//     co_await s.post("/login",
-//                     chaperon::http_options{}.form_field("user", "ann").form_field("password", "pw"));
+//     co_await s.post("/login", chaperon::http_options{}
+//                                   .form_field("user", "ann")
+//                                   .form_field("password", "secret"));
 //     auto page = co_await s.get("/account");
 //     if (!page.ok()) s.log_warn("not logged in");
 //   }
