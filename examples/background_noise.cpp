@@ -29,9 +29,8 @@ task<> search_noise(session& s) {
 }
 
 task<> post_data(session& s) {
-  // GCC 12 cannot compile a braced list inside a co_await expression: name such options first.
-  auto body = http_options{}.json({{"message", "noise from " + s.id().substr(0, 8)}});
-  co_await s.post("/api/messages", std::move(body));
+  co_await s.post("/api/messages",
+                  http_options{}.json_field("message", "noise from " + s.id().substr(0, 8)));
 }
 
 struct background_noise : chaperon::scenario {

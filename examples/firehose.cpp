@@ -17,10 +17,10 @@ using chaperon::task;
 constexpr const char* channel = "/channels/firehose";
 
 task<> publish_one(session& s, int n) {
-  auto message = http_options{}
-                     .json({{"text", "message " + std::to_string(n)}, {"from", s.id()}})
-                     .header("X-Firehose-Publisher", s.name());
-  co_await s.put(channel, std::move(message));
+  co_await s.put(channel, http_options{}
+                              .json_field("text", "message " + std::to_string(n))
+                              .json_field("from", s.id())
+                              .header("X-Firehose-Publisher", s.name()));
 }
 
 struct publisher : chaperon::scenario {

@@ -20,13 +20,12 @@ struct publish_roundtrip : chaperon::scenario {
   task<> run(session& s) override {
     auto channel = s.assigned("channel").get<std::string>();
     // One metric for all the sessions' channels instead of one per channel.
-    auto subscribe = chaperon::ws_options{}.metrics_url("/channels/:id");
-    auto connected = co_await s.ws_connect(channel, std::move(subscribe));
+    auto connected =
+        co_await s.ws_connect(channel, chaperon::ws_options{}.metrics_url("/channels/:id"));
     if (!connected.ok()) co_return;
     auto roundtrip = [channel](session& ss) -> task<> {
-      auto body = http_options{}.body("hello", "text/plain");
-      body.metrics_url("/channels/:id");
-      auto published = co_await ss.put(channel, std::move(body));
+      auto published = co_await ss.put(
+          channel, http_options{}.body("hello", "text/plain").metrics_url("/channels/:id"));
       if (!published.ok()) co_return;
       co_await ss.ws_recv();
     };

@@ -20,14 +20,16 @@ struct rest_scenario : chaperon::scenario {
   }
 
   task<> run(session& s) override {
-    // GCC 12 cannot compile a braced list inside a co_await expression: name such options first.
-    auto login = http_options{}.form({{"user", s.assigned("user").get<std::string>()}, {"password", "secret"}});
-    co_await s.post("/login", std::move(login));
+    // The server's session cookie is kept and sent back with the later requests.
+    co_await s.post("/login", http_options{}
+                                  .form_field("user", s.assigned("user").get<std::string>())
+                                  .form_field("password", "secret"));
 
     const auto rounds = s.config_as<int>("rounds", 5);
     for (int i = 0; i < rounds; ++i) {
-      auto message = http_options{}.json({{"message", "hello " + std::to_string(i)}});
-      auto posted = co_await s.post("/api/messages", std::move(message.decode_json()));
+      auto posted = co_await s.post(
+          "/api/messages",
+          http_options{}.json_field("message", "hello " + std::to_string(i)).decode_json());
       if (posted.ok()) s.assign("last_message_id", posted.json["id"]);
 
       co_await s.get("/api/messages", http_options{}.param("limit", "10"));

@@ -15,7 +15,7 @@ struct ws_echo : chaperon::scenario {
   task<> run(session& s) override {
     auto connected = co_await s.ws_connect("/ws/echo");
     if (!connected.ok()) {
-      s.log_warn("no websocket: " + connected.error);
+      s.log_warn("no websocket: " + std::string(chaperon::to_string(connected.error)));
       co_return;
     }
     auto round = [](session& ss) -> task<> {

@@ -8,12 +8,13 @@
 #include <chrono>
 #include <initializer_list>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "chaperon/error.hpp"
 
 namespace chaperon {
 
@@ -36,22 +37,32 @@ class config_path {
   std::vector<std::string> parts_;
 };
 
-// Thrown when a scenario asks for a config key that is not set.
-class required_config_missing : public std::runtime_error {
+// Thrown when a scenario asks for a config key that is not set; the message names the key and
+// the session.
+class required_config_missing : public missing_key {
  public:
   required_config_missing(std::string key, std::string session_name);
-  const std::string& key() const noexcept { return key_; }
   const std::string& session_name() const noexcept { return session_; }
 
  private:
-  std::string key_;
+  std::string session_;
+};
+
+// Thrown when a scenario asks for an assigned value that is not set; the message names the key
+// and the session.
+class assigned_value_missing : public missing_key {
+ public:
+  assigned_value_missing(std::string key, std::string session_name);
+  const std::string& session_name() const noexcept { return session_; }
+
+ private:
   std::string session_;
 };
 
 // Thrown for malformed config values (e.g. a duration that cannot be parsed), naming key and value.
-class config_error : public std::runtime_error {
+class config_error : public error {
  public:
-  using std::runtime_error::runtime_error;
+  using error::error;
 };
 
 // nullptr when the path does not exist (a JSON null value is returned as a pointer to it).

@@ -140,7 +140,13 @@ bool register_load_test(load_test_factory factory);
 // Registers under an explicit name (the factory is called only when the test is run).
 bool register_load_test(std::string name, load_test_factory factory);
 std::vector<std::string> registered_load_tests();
-// Throws std::invalid_argument naming the test and the known ones when it is not registered.
+// Thrown by find_load_test for a name that is not registered; the message names it and the
+// registered ones.
+class unknown_load_test : public missing_key {
+ public:
+  unknown_load_test(std::string name, const std::vector<std::string>& known);
+};
+// Throws unknown_load_test when no load test is registered under `name`.
 load_test find_load_test(const std::string& name);
 
 }  // namespace chaperon

@@ -3,7 +3,9 @@
 // down:
 //
 //   chaperon::task<> run(chaperon::session& s) override {
-//     co_await s.post("/login", chaperon::http_options{}.form({{"user", "ann"}, {"password", "secret"}}));
+//     co_await s.post("/login", chaperon::http_options{}
+//                                   .form_field("user", "ann")
+//                                   .form_field("password", "secret"));
 //     auto page = co_await s.get("/account");
 //     if (!page.ok()) s.log_warn("not logged in");
 //   }
@@ -89,7 +91,8 @@ class session {
 
   // ---- assigned values (the session's own state) ----------------------------------------------
   const json& assigned() const noexcept;
-  const json& assigned(const config_path& key) const;  // throws std::out_of_range naming the key
+  // The value at key; throws assigned_value_missing naming the key and this session.
+  const json& assigned(const config_path& key) const;
   json assigned(const config_path& key, json fallback) const;
   void assign(const config_path& key, json value);
   void assign(const json& object);                      // each key of the object

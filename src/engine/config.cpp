@@ -49,9 +49,12 @@ std::string config_path::str() const {
 }
 
 required_config_missing::required_config_missing(std::string key, std::string session_name)
-    : std::runtime_error("required config key '" + key + "' is missing (session " + session_name +
-                         ")"),
-      key_(std::move(key)),
+    : missing_key("required config key '" + key + "' is missing (session " + session_name + ")",
+                  key),
+      session_(std::move(session_name)) {}
+
+assigned_value_missing::assigned_value_missing(std::string key, std::string session_name)
+    : missing_key("assigned value '" + key + "' is not set (session " + session_name + ")", key),
       session_(std::move(session_name)) {}
 
 const json* find_path(const json& root, const config_path& path) {

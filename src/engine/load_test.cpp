@@ -114,14 +114,20 @@ load_test find_load_test(const std::string& name) {
     auto it = r.tests.find(name);
     if (it != r.tests.end()) factory = it->second;
   }
-  if (!factory) {
-    std::string known;
-    for (const auto& n : registered_load_tests()) known += (known.empty() ? "" : ", ") + n;
-    throw std::invalid_argument("no load test named '" + name + "' (known: " +
-                                (known.empty() ? "none" : known) + ")");
-  }
+  if (!factory) throw unknown_load_test(name, registered_load_tests());
   return factory();
 }
+
+namespace {
+std::string unknown_message(const std::string& name, const std::vector<std::string>& known) {
+  std::string list;
+  for (const auto& n : known) list += (list.empty() ? "" : ", ") + n;
+  return "no load test named '" + name + "' (known: " + (list.empty() ? "none" : list) + ")";
+}
+}  // namespace
+
+unknown_load_test::unknown_load_test(std::string name, const std::vector<std::string>& known)
+    : missing_key(unknown_message(name, known), name) {}
 
 namespace {
 class function_scenario final : public chaperon::scenario {

@@ -69,10 +69,7 @@ const json& session::assigned() const noexcept { return state_->assigned; }
 
 const json& session::assigned(const config_path& key) const {
   const json* v = find_path(state_->assigned, key);
-  if (!v) {
-    throw std::out_of_range("assigned value '" + key.str() + "' is not set (session " + name() +
-                            ")");
-  }
+  if (!v) throw assigned_value_missing(key.str(), name());
   return *v;
 }
 

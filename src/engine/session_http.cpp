@@ -10,34 +10,12 @@
 #include "engine/session_state.hpp"
 #include "engine/shard.hpp"
 #include "net/ascii.hpp"
-#include "net/gzip.hpp"
 #include "net/request_writer.hpp"
 #include "net/url.hpp"
 
 namespace chaperon {
 
 namespace detail {
-
-struct request_builder {
-  static const http_options::fields& of(const http_options& o) { return o.read(); }
-  static const std::string& body(const http_options& o) { return of(o).body; }
-  static const header_list& form(const http_options& o) { return of(o).form; }
-  static const std::string& content_type(const http_options& o) { return of(o).content_type; }
-  static bool json_body(const http_options& o) { return of(o).json_body; }
-  static bool gzip(const http_options& o) { return of(o).gzip; }
-  static bool decode_json(const http_options& o) { return of(o).decode_json; }
-  static const std::string& metrics_url(const http_options& o) { return of(o).metrics_url; }
-  static std::chrono::milliseconds timeout(const http_options& o) { return of(o).timeout; }
-  static void callbacks(const http_options& o, session& s, const http_result& r) {
-    const auto& f = of(o);
-    if (f.with_result) f.with_result(s, r);
-    if (r.ok()) {
-      if (f.on_ok) f.on_ok(s, r);
-    } else if (f.on_error) {
-      f.on_error(s, r);
-    }
-  }
-};
 
 namespace {
 
@@ -72,35 +50,15 @@ struct exchange_awaiter {
 // Serialises the request into the connection's buffer.
 void write_request(session_state& st, net::http_connection& conn, http_method method,
                    const resolved_target& target, const http_options& o) {
-  using rb = request_builder;
-  std::string body_storage;
-  std::string_view body = rb::body(o);
-  if (!rb::form(o).empty()) {
-    body_storage = net::encode_form(rb::form(o));
-    body = body_storage;
-  }
-  header_list extra;
-  const header_list* headers = &o.header_values();
-  if (rb::json_body(o) || rb::gzip(o)) {
-    extra = o.header_values();
-    if (rb::json_body(o)) extra.emplace_back("Accept", "application/json");
-    if (rb::gzip(o)) {
-      body_storage = net::gzip_compress(body);
-      body = body_storage;
-      extra.emplace_back("Content-Encoding", "gzip");
-    }
-    headers = &extra;
-  }
   std::string cookie = st.cookies.header_value();
+  std::string gzip_storage;
   net::request_head h;
   h.method = upper_method(method);
   h.target = target.parsed.target;
   h.host = target.host_header;
-  h.headers = headers;
   h.cookie = cookie;
-  h.body = body;
-  h.content_type = rb::content_type(o);
   h.authorization = st.settings().authorization;
+  request_builder::fill(h, o, gzip_storage);
   auto& out = conn.request_buffer();
   out.clear();
   net::write_request(out, h);
@@ -126,8 +84,8 @@ void record(session_state& st, http_method method, const std::string& metric_url
   live_counters::add(counters.requests);
   if (r.status > 0) record_latency(st, ok_metric(st, method, metric_url), us);
   std::string error;
-  if (r.error) {
-    error = r.error_kind;
+  if (r.error != failure::none) {
+    error = to_string(r.error);
   } else if (r.status >= 400) {
     error = "HTTP " + std::to_string(r.status);
   }
@@ -142,8 +100,9 @@ void record(session_state& st, http_method method, const std::string& metric_url
 
 void print_result(const session_state& st, http_method method, const http_result& r) {
   std::string line =
-      r.error ? fmt::format("{} {} {} -> error {} ({}) after {:.3f} ms\n", st.id,
-                            upper_method(method), r.url, r.error_kind, r.error.message(),
+      r.error != failure::none
+          ? fmt::format("{} {} {} -> error {} ({}) after {:.3f} ms\n", st.id,
+                        upper_method(method), r.url, to_string(r.error), r.code.message(),
                             r.duration.count() / 1000.0)
               : fmt::format("{} {} {} -> {} in {:.3f} ms, {} bytes\n", st.id,
                             upper_method(method), r.url, r.status, r.duration.count() / 1000.0,
@@ -182,8 +141,8 @@ resolved_target resolve_target(session_state& st, std::string_view path, const h
   }
   t.parsed = std::move(*parsed);
   t.host_header = t.parsed.host_header();
-  t.metric_url = rb::metrics_url(o).empty() ? t.url
-                                            : net::join_url(settings.base_url, rb::metrics_url(o));
+  const auto& metrics_url = rb::of(o).metrics_url;
+  t.metric_url = metrics_url.empty() ? t.url : net::join_url(settings.base_url, metrics_url);
   if (settings.skip_query_in_metrics) t.metric_url = net::strip_query(t.metric_url);
   t.connection = &st.connection_for(net::endpoint_key{t.parsed.host, t.parsed.port,
                                                       t.parsed.tls(), settings.verify_tls});
@@ -193,7 +152,7 @@ resolved_target resolve_target(session_state& st, std::string_view path, const h
 // The target for this request, from the one-entry cache when the request is plain.
 const resolved_target& target_for(session_state& st, std::string_view path, const http_options& o,
                                   std::optional<resolved_target>& scratch) {
-  bool plain = o.param_values().empty() && request_builder::metrics_url(o).empty();
+  bool plain = o.param_values().empty() && request_builder::of(o).metrics_url.empty();
   auto& last = st.memo().last_target;
   if (plain && last && last->path == path) return *last;
   auto t = resolve_target(st, path, o);
@@ -214,7 +173,7 @@ task<http_result> session::request(http_method method, std::string_view path,
   auto& conn = *target.connection;
   detail::write_request(st, conn, method, target, opts);
   net::exchange_timeouts timeouts = settings.timeouts;
-  if (rb::timeout(opts).count() > 0) timeouts.request = rb::timeout(opts);
+  if (rb::of(opts).timeout.count() > 0) timeouts.request = rb::of(opts).timeout;
 
   net::exchange_outcome outcome;
   auto start = clock::now();
@@ -222,17 +181,17 @@ task<http_result> session::request(http_method method, std::string_view path,
   http_result r;
   r.duration = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start);
   r.url = target.url;
-  if (outcome.error || outcome.kind != net::failure_kind::none) {
-    r.error = outcome.error ? outcome.error : std::make_error_code(std::errc::io_error);
-    r.error_kind = std::string(net::failure_name(outcome.kind));
+  if (outcome.error || outcome.kind != failure::none) {
+    r.error = outcome.kind == failure::none ? failure::io : outcome.kind;
+    r.code = outcome.error ? outcome.error : std::make_error_code(std::errc::io_error);
   } else {
     detail::take_response(r, conn, st);
-    if (rb::decode_json(opts)) {
+    if (rb::of(opts).decode_json) {
       r.json = nlohmann::json::parse(r.body, nullptr, false);
       if (r.json.is_discarded()) {
         r.json = nullptr;
-        r.error = std::make_error_code(std::errc::bad_message);
-        r.error_kind = "decode";
+        r.error = failure::decode;
+        r.code = std::make_error_code(std::errc::bad_message);
       }
     }
   }

@@ -93,8 +93,7 @@ net::ws_connection* find_ws(session_state& st, std::string_view name) {
 }
 
 void set_failure(ws_result& r, const net::ws_outcome& o) {
-  r.error = std::string(net::failure_name(o.kind));
-  if (r.error.empty()) r.error = "io";
+  r.error = o.kind == failure::none ? failure::io : o.kind;
   r.code = o.error ? o.error : std::make_error_code(std::errc::io_error);
   r.close_code = o.close_code;
 }
@@ -107,7 +106,9 @@ void record_ws(session_state& st, std::string_view action, const std::string& ta
     return;
   }
   live_counters::add(st.owner.counters().errors);
-  record_latency(st, metric_key{std::move(session), std::string(action), target, r.error},
+  record_latency(st,
+                 metric_key{std::move(session), std::string(action), target,
+                            std::string(to_string(r.error))},
                  r.duration.count());
 }
 
@@ -116,7 +117,7 @@ void print_ws(const session_state& st, std::string_view action, const ws_result&
       r.ok() ? fmt::format("{} {} {} -> ok in {:.3f} ms, {} bytes\n", st.id, action, r.url,
                            r.duration.count() / 1000.0, r.message.data.size())
              : fmt::format("{} {} {} -> error {} after {:.3f} ms\n", st.id, action, r.url,
-                           r.error, r.duration.count() / 1000.0);
+                           to_string(r.error), r.duration.count() / 1000.0);
   std::fwrite(line.data(), 1, line.size(), stdout);
 }
 
@@ -168,7 +169,7 @@ bool check_upgrade(session_state& st, net::ws_connection& conn, const std::strin
     conn.accept_upgrade();
     return true;
   }
-  r.error = resp.status == 101 ? "protocol" : "rejected";
+  r.error = resp.status == 101 ? failure::protocol : failure::rejected;
   r.code = std::make_error_code(std::errc::connection_refused);
   conn.close(0);
   return false;
@@ -183,7 +184,7 @@ task<ws_result> receive_one(session_state& st, net::ws_connection& conn,
   co_await wait_awaiter{st, conn, deadline, &o};
   r.duration = since(start);
   net::ws_inbound m;
-  if (o.kind != net::failure_kind::none) {
+  if (o.kind != failure::none) {
     set_failure(r, o);
   } else if (conn.receive(m, &o)) {
     r.message.binary = m.binary;
@@ -192,7 +193,7 @@ task<ws_result> receive_one(session_state& st, net::ws_connection& conn,
       r.message.json = nlohmann::json::parse(r.message.data, nullptr, false);
       if (r.message.json.is_discarded()) {
         r.message.json = nullptr;
-        r.error = "decode";
+        r.error = failure::decode;
         r.code = std::make_error_code(std::errc::bad_message);
       }
     }
@@ -211,7 +212,7 @@ void record_received(session_state& st, const std::string& target, const ws_resu
 
 ws_result not_connected(const std::string& name) {
   ws_result r;
-  r.error = "not_connected";
+  r.error = failure::not_connected;
   r.code = std::make_error_code(std::errc::not_connected);
   r.url = name.empty() ? std::string("(no connection)") : "(no connection " + name + ")";
   return r;
@@ -279,7 +280,7 @@ task<ws_result> session::ws_connect(std::string_view path, ws_options opts) {
   auto start = clock::now();
   net::ws_outcome outcome;
   co_await detail::connect_awaiter{st, conn, dial.timeouts, &outcome};
-  if (outcome.kind != net::failure_kind::none) {
+  if (outcome.kind != failure::none) {
     detail::set_failure(r, outcome);
   } else {
     detail::check_upgrade(st, conn, dial.key, r);
@@ -327,7 +328,7 @@ task<ws_result> detail::send_frame(session& s, net::ws_opcode op, std::string_vi
   net::ws_outcome outcome;
   co_await detail::send_awaiter{st, *conn, op, payload, static_cast<std::uint32_t>(st.owner.rng()()), &outcome};
   r.duration = detail::since(start);
-  if (outcome.kind != net::failure_kind::none) detail::set_failure(r, outcome);
+  if (outcome.kind != failure::none) detail::set_failure(r, outcome);
   detail::finish(s, "ws_send", r.url, r, opts);
   if (s.stopped()) throw session_stopped(s.stop_reason());
   co_return r;
@@ -376,7 +377,7 @@ task<ws_result> await_matching(session& s, const ws_options& opts,
     r = co_await detail::receive_one(st, *conn, deadline, opts.decodes_json());
     r.url = target;
     if (s.stopped()) throw session_stopped(s.stop_reason());
-    if (!r.ok() && r.error != "decode") break;
+    if (!r.ok() && r.error != failure::decode) break;
     if (r.ok()) detail::record_received(st, target, r);
     done = r.ok() && matches(r.message);
   }

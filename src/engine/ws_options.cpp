@@ -1,8 +1,11 @@
 #include "chaperon/websocket.hpp"
 
+#include "engine/shared_fields.hpp"
+
 namespace chaperon {
 
 struct ws_options::fields {
+  detail::shared_count refs;
   std::string connection;
   std::chrono::milliseconds timeout{0};
   bool decode_json = false;
@@ -11,53 +14,52 @@ struct ws_options::fields {
   std::string metrics_url;
 };
 
-ws_options::ws_options() noexcept = default;
-ws_options::ws_options(const ws_options& other)
-    : fields_(other.fields_ ? std::make_unique<fields>(*other.fields_) : nullptr) {}
-ws_options::ws_options(ws_options&& other) noexcept = default;
-ws_options& ws_options::operator=(const ws_options& other) {
-  if (this != &other) fields_ = other.fields_ ? std::make_unique<fields>(*other.fields_) : nullptr;
+ws_options::ws_options(const ws_options& other) noexcept : fields_(detail::share(other.fields_)) {}
+ws_options::ws_options(ws_options&& other) noexcept
+    : fields_(std::exchange(other.fields_, nullptr)) {}
+ws_options& ws_options::operator=(const ws_options& other) noexcept {
+  detail::assign_shared(fields_, other.fields_);
   return *this;
 }
-ws_options& ws_options::operator=(ws_options&& other) noexcept = default;
-ws_options::~ws_options() = default;
-
-ws_options::fields& ws_options::edit() {
-  if (!fields_) fields_ = std::make_unique<fields>();
-  return *fields_;
+ws_options& ws_options::operator=(ws_options&& other) noexcept {
+  detail::move_shared(fields_, other.fields_);
+  return *this;
 }
+ws_options::~ws_options() { detail::release(fields_); }
+
+ws_options::fields& ws_options::edit() { return detail::unshare(fields_); }
 
 const ws_options::fields& ws_options::read() const noexcept {
   static const fields defaults;
   return fields_ ? *fields_ : defaults;
 }
 
-ws_options& ws_options::connection(std::string name) {
+ws_options& ws_options::connection(std::string name) & {
   edit().connection = std::move(name);
   return *this;
 }
 
-ws_options& ws_options::timeout(std::chrono::milliseconds t) {
+ws_options& ws_options::timeout(std::chrono::milliseconds t) & {
   edit().timeout = t;
   return *this;
 }
 
-ws_options& ws_options::decode_json(bool on) {
+ws_options& ws_options::decode_json(bool on) & {
   edit().decode_json = on;
   return *this;
 }
 
-ws_options& ws_options::header(std::string name, std::string value) {
+ws_options& ws_options::header(std::string name, std::string value) & {
   edit().headers.emplace_back(std::move(name), std::move(value));
   return *this;
 }
 
-ws_options& ws_options::with_result(ws_result_callback cb) {
+ws_options& ws_options::with_result(ws_result_callback cb) & {
   edit().with_result = std::move(cb);
   return *this;
 }
 
-ws_options& ws_options::metrics_url(std::string url) {
+ws_options& ws_options::metrics_url(std::string url) & {
   edit().metrics_url = std::move(url);
   return *this;
 }

@@ -14,23 +14,6 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using steady = std::chrono::steady_clock;
 
-std::string_view failure_name(failure_kind kind) noexcept {
-  switch (kind) {
-    case failure_kind::none: return "";
-    case failure_kind::resolve: return "resolve";
-    case failure_kind::connect: return "connect";
-    case failure_kind::connect_timeout: return "connect_timeout";
-    case failure_kind::timeout: return "timeout";
-    case failure_kind::tls: return "tls";
-    case failure_kind::closed: return "closed";
-    case failure_kind::reset: return "reset";
-    case failure_kind::protocol: return "protocol";
-    case failure_kind::cancelled: return "cancelled";
-    case failure_kind::io: return "io";
-  }
-  return "io";
-}
-
 struct http_connection::impl final : deadline_hook, deferred_sender {
   impl(io_services& s, endpoint_key k) : svc(s), key(std::move(k)), socket(s.io()) {}
   ~impl() {
@@ -111,7 +94,7 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
     auto endpoints = svc.resolve(key.host, key.port, ec);
     if (ec || endpoints.empty()) {
       if (!ec) ec = std::make_error_code(std::errc::host_unreachable);
-      asio::post(svc.io(), [this, ec] { finish(ec, failure_kind::resolve); });
+      asio::post(svc.io(), [this, ec] { finish(ec, failure::resolve); });
       return;
     }
     connecting = true;
@@ -122,7 +105,7 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
 
   void on_connect(const boost::system::error_code& ec) {
     if (ec) {
-      fail(ec, failure_kind::connect);
+      fail(ec, failure::connect);
       return;
     }
     boost::system::error_code ignored;
@@ -136,7 +119,7 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
     tls->async_handshake(asio::ssl::stream_base::client,
                          [this](const boost::system::error_code& hec) {
                            if (hec) {
-                             fail(hec, failure_kind::tls);
+                             fail(hec, failure::tls);
                            } else {
                              connected_ready();
                            }
@@ -199,7 +182,7 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
       return true;
     }
     if (st == response_parser::status::error) {
-      fail(parser.error(), failure_kind::protocol);
+      fail(parser.error(), failure::protocol);
       return true;
     }
     return false;
@@ -238,7 +221,7 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
         close_socket();
         succeed();
       } else {
-        fail(parser.error() ? parser.error() : std::error_code(ec), failure_kind::closed);
+        fail(parser.error() ? parser.error() : std::error_code(ec), failure::closed);
       }
       return;
     }
@@ -247,20 +230,20 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
 
   void succeed() {
     if (!parser.get().keep_alive) close_socket();
-    finish({}, failure_kind::none);
+    finish({}, failure::none);
   }
 
-  void fail(std::error_code ec, failure_kind kind) {
+  void fail(std::error_code ec, failure kind) {
     if (cancelled) {
-      kind = failure_kind::cancelled;
+      kind = failure::cancelled;
     } else if (timed_out) {
-      kind = connecting ? failure_kind::connect_timeout : failure_kind::timeout;
+      kind = connecting ? failure::connect_timeout : failure::timeout;
     }
     close_socket();
     finish(ec, kind);
   }
 
-  void finish(std::error_code ec, failure_kind kind) {
+  void finish(std::error_code ec, failure kind) {
     svc.disarm(*this);
     connecting = false;
     pending = false;

@@ -11,6 +11,7 @@
 #include <system_error>
 #include <vector>
 
+#include "chaperon/error.hpp"
 #include "net/response_parser.hpp"
 
 namespace chaperon::net {
@@ -25,12 +26,6 @@ struct endpoint_key {
   bool operator==(const endpoint_key&) const = default;
 };
 
-// Why an exchange failed; the name is what appears in error metrics ("Error timeout get(...)").
-enum class failure_kind {
-  none, resolve, connect, connect_timeout, timeout, tls, closed, reset, protocol, cancelled, io
-};
-std::string_view failure_name(failure_kind kind) noexcept;
-
 struct exchange_timeouts {
   std::chrono::steady_clock::duration connect{std::chrono::seconds(5)};
   std::chrono::steady_clock::duration request{std::chrono::seconds(10)};
@@ -39,9 +34,11 @@ struct exchange_timeouts {
   const std::vector<std::string>* sources = nullptr;
 };
 
+// Why an exchange failed (its name appears in error metrics: "Error timeout get(...)"), and the
+// system error behind it.
 struct exchange_outcome {
   std::error_code error;
-  failure_kind kind = failure_kind::none;
+  failure kind = failure::none;
 };
 
 class http_connection {

@@ -16,6 +16,7 @@ struct overrides {
   bool user_agent = false;
   bool accept = false;
   bool content_type = false;
+  bool content_encoding = false;
   bool cookie = false;
   bool authorization = false;
 };
@@ -38,6 +39,7 @@ overrides find_overrides(const std::vector<std::pair<std::string, std::string>>*
       case 10: o.user_agent = o.user_agent || iequals(name, "user-agent"); break;
       case 12: o.content_type = o.content_type || iequals(name, "content-type"); break;
       case 13: o.authorization = o.authorization || iequals(name, "authorization"); break;
+      case 16: o.content_encoding = o.content_encoding || iequals(name, "content-encoding"); break;
       default: break;
     }
   }
@@ -64,7 +66,7 @@ bool method_needs_length(std::string_view method) noexcept {
 void write_request(std::string& out, const request_head& head) {
   const overrides o = find_overrides(head.headers);
   std::size_t estimate = head.method.size() + head.target.size() + head.host.size() +
-                         head.cookie.size() + head.content_type.size() +
+                         head.cookie.size() + head.content_type.size() + head.accept.size() +
                          head.authorization.size() + head.body.size() + 128;
   if (head.headers != nullptr) {
     for (const auto& [name, value] : *head.headers) estimate += name.size() + value.size() + 4;
@@ -77,9 +79,12 @@ void write_request(std::string& out, const request_head& head) {
   out += " HTTP/1.1\r\n";
   if (!o.host) put_header(out, "Host", head.host);
   if (!o.user_agent) put_header(out, "User-Agent", "chaperon");
-  if (!o.accept) put_header(out, "Accept", "*/*");
+  if (!o.accept && !head.accept.empty()) put_header(out, "Accept", head.accept);
   if (!o.content_type && !head.content_type.empty()) {
     put_header(out, "Content-Type", head.content_type);
+  }
+  if (!o.content_encoding && !head.content_encoding.empty()) {
+    put_header(out, "Content-Encoding", head.content_encoding);
   }
   if (!head.body.empty() || method_needs_length(head.method)) {
     char digits[24];

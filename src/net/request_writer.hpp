@@ -14,18 +14,20 @@ struct request_head {
   std::string_view target;  // "/x?y=1"
   std::string_view host;    // Host header value (host[:port])
   // User headers, sent in order. One named like a header the writer adds (Host, User-Agent, Accept,
-  // Content-Type, Cookie, Authorization; case-insensitive) replaces it. Content-Length is always
-  // computed from `body`, so a user Content-Length is dropped.
+  // Content-Type, Content-Encoding, Cookie, Authorization; case-insensitive) replaces it.
+  // Content-Length is always computed from `body`, so a user Content-Length is dropped.
   const std::vector<std::pair<std::string, std::string>>* headers = nullptr;
-  std::string_view cookie;         // "" for none
+  std::string_view cookie;            // "" for none
   std::string_view body;
-  std::string_view content_type;   // "" for none
-  std::string_view authorization;  // "" for none (e.g. "Basic ...")
+  std::string_view content_type;      // "" for none
+  std::string_view content_encoding;  // "" for none (e.g. "gzip")
+  std::string_view accept = "*/*";
+  std::string_view authorization;     // "" for none (e.g. "Basic ...")
 };
 
-// Appends to `out`: the request line, Host, "User-Agent: chaperon" and "Accept: */*", Content-Type,
-// Content-Length (when the body is non-empty or the method is POST, PUT or PATCH), Cookie,
-// Authorization, the user headers, a blank line and the body.
+// Appends to `out`: the request line, Host, "User-Agent: chaperon", Accept, Content-Type,
+// Content-Encoding, Content-Length (when the body is non-empty or the method is POST, PUT or
+// PATCH), Cookie, Authorization, the user headers, a blank line and the body.
 void write_request(std::string& out, const request_head& head);
 
 // Standard base64 with padding (RFC 4648 section 4).

@@ -14,15 +14,15 @@ inline bool is_eof(const boost::system::error_code& ec) {
   return ec == boost::asio::error::eof || ec == boost::asio::ssl::error::stream_truncated;
 }
 
-inline failure_kind classify(const boost::system::error_code& ec) {
+inline failure classify(const boost::system::error_code& ec) {
   namespace error = boost::asio::error;
-  if (is_eof(ec)) return failure_kind::closed;
+  if (is_eof(ec)) return failure::closed;
   if (ec == error::connection_reset || ec == error::broken_pipe ||
       ec == error::connection_aborted) {
-    return failure_kind::reset;
+    return failure::reset;
   }
-  if (ec.category() == error::get_ssl_category()) return failure_kind::tls;
-  return failure_kind::io;
+  if (ec.category() == error::get_ssl_category()) return failure::tls;
+  return failure::io;
 }
 
 }  // namespace chaperon::net

@@ -53,7 +53,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
   bool reading = false;
 
   // Why the connection ended (none while it is usable).
-  failure_kind final_kind = failure_kind::none;
+  failure final_kind = failure::none;
   std::error_code final_error;
   std::uint16_t close_code = 0;
 
@@ -87,7 +87,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
 
   void on_deadline() override {
     if (pk == pending_kind::wait) {
-      complete(ws_outcome{std::make_error_code(std::errc::timed_out), failure_kind::timeout, 0});
+      complete(ws_outcome{std::make_error_code(std::errc::timed_out), failure::timeout, 0});
       return;
     }
     timed_out = true;
@@ -100,7 +100,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
   }
 
   // The connection is over: remember why, close, and fail whatever waits.
-  void end(failure_kind kind, std::error_code ec) {
+  void end(failure kind, std::error_code ec) {
     if (ph == phase::closed) return;
     ph = phase::closed;
     final_kind = kind;
@@ -128,7 +128,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
     if (ec || endpoints.empty()) {
       if (!ec) ec = std::make_error_code(std::errc::host_unreachable);
       asio::post(svc.io(), [self = shared_from_this(), ec] {
-        self->fail_connect(ec, failure_kind::resolve);
+        self->fail_connect(ec, failure::resolve);
       });
       return;
     }
@@ -139,9 +139,9 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
                 });
   }
 
-  void fail_connect(std::error_code ec, failure_kind kind) {
-    if (timed_out) kind = failure_kind::connect_timeout;
-    if (pk == pending_kind::none) kind = failure_kind::cancelled;
+  void fail_connect(std::error_code ec, failure kind) {
+    if (timed_out) kind = failure::connect_timeout;
+    if (pk == pending_kind::none) kind = failure::cancelled;
     ph = phase::closed;
     final_kind = kind;
     final_error = ec;
@@ -151,7 +151,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
 
   void on_connect(const boost::system::error_code& ec) {
     if (detached) return;
-    if (ec) return fail_connect(ec, failure_kind::connect);
+    if (ec) return fail_connect(ec, failure::connect);
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     socket.non_blocking(true, ignored);
@@ -160,7 +160,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
     tls->async_handshake(asio::ssl::stream_base::client,
                          [self = shared_from_this()](const boost::system::error_code& hec) {
                            if (self->detached) return;
-                           if (hec) return self->fail_connect(hec, failure_kind::tls);
+                           if (hec) return self->fail_connect(hec, failure::tls);
                            self->write_upgrade();
                          });
   }
@@ -202,7 +202,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
       async_read_some([self = shared_from_this()](const boost::system::error_code& ec,
                                                   std::size_t n) {
         if (self->detached) return;
-        if (ec) return self->fail_connect(ec, is_eof(ec) ? failure_kind::closed : classify(ec));
+        if (ec) return self->fail_connect(ec, is_eof(ec) ? failure::closed : classify(ec));
         self->parse_upgrade(std::string_view(self->rbuf.data(), n));
       });
       return;
@@ -222,7 +222,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
                         }
                         if (rec) {
                           return self->fail_connect(
-                              rec, is_eof(rec) ? failure_kind::closed : classify(rec));
+                              rec, is_eof(rec) ? failure::closed : classify(rec));
                         }
                         self->parse_upgrade(std::string_view(scratch.data(), n));
                       });
@@ -233,7 +233,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
     auto st = parser->feed(data, used);
     if (st == response_parser::status::need_more) return read_upgrade();
     if (st == response_parser::status::error) {
-      return fail_connect(parser->error(), failure_kind::protocol);
+      return fail_connect(parser->error(), failure::protocol);
     }
     leftover.assign(data.substr(used));
     complete(ws_outcome{});
@@ -316,10 +316,10 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
         case ws_decoder::event_kind::close:
           close_code = ev.close_code;
           send_close_now(ev.close_code == 1005 ? close_normal : ev.close_code);
-          return end(failure_kind::closed, std::make_error_code(std::errc::connection_reset));
+          return end(failure::closed, std::make_error_code(std::errc::connection_reset));
         case ws_decoder::event_kind::error:
           send_close_now(close_protocol_error);
-          return end(failure_kind::protocol, std::make_error_code(std::errc::protocol_error));
+          return end(failure::protocol, std::make_error_code(std::errc::protocol_error));
       }
     }
   }
@@ -381,7 +381,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
     if (ph != phase::open) {
       *o = ph == phase::closed ? final_outcome()
                                : ws_outcome{std::make_error_code(std::errc::not_connected),
-                                            failure_kind::closed, 0};
+                                            failure::closed, 0};
       return true;
     }
     ws_encode_frame(writing ? queued : wbuf, op, payload, mask);
@@ -456,7 +456,7 @@ bool ws_connection::receive(ws_inbound& message, ws_outcome* out) {
   }
   *out = d.ph == phase::closed
              ? d.final_outcome()
-             : ws_outcome{std::make_error_code(std::errc::not_connected), failure_kind::closed, 0};
+             : ws_outcome{std::make_error_code(std::errc::not_connected), failure::closed, 0};
   return false;
 }
 
@@ -466,7 +466,7 @@ void ws_connection::cancel() noexcept {
   d.svc.disarm(d);
   if (d.ph != phase::closed) {
     d.ph = phase::closed;
-    d.final_kind = failure_kind::cancelled;
+    d.final_kind = failure::cancelled;
     d.final_error = std::make_error_code(std::errc::operation_canceled);
     d.close_socket();
   }
@@ -474,7 +474,7 @@ void ws_connection::cancel() noexcept {
   // Posted: a stop runs inside other sessions' code and must not resume this one there.
   boost::asio::post(d.svc.io(), [self = impl_] {
     self->complete(ws_outcome{std::make_error_code(std::errc::operation_canceled),
-                              failure_kind::cancelled, 0});
+                              failure::cancelled, 0});
   });
 }
 
@@ -483,7 +483,7 @@ void ws_connection::close(std::uint32_t) noexcept {
   if (d.ph == phase::open) d.send_close_now(close_normal);
   if (d.ph != phase::closed) {
     d.ph = phase::closed;
-    d.final_kind = failure_kind::closed;
+    d.final_kind = failure::closed;
     d.final_error = std::make_error_code(std::errc::not_connected);
     d.close_socket();
   }

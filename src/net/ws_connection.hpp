@@ -21,7 +21,7 @@ class io_services;
 
 struct ws_outcome {
   std::error_code error;
-  failure_kind kind = failure_kind::none;
+  failure kind = failure::none;
   std::uint16_t close_code = 0;  // the server's close code, when it sent one
 };
 

@@ -108,15 +108,15 @@ class hostile_server {
 // ---- scenarios ----------------------------------------------------------------------------------
 
 json describe(const http_result& r, session::clock::time_point start) {
-  return {{"error", r.error_kind},
-          {"message", r.error ? r.error.message() : std::string()},
+  return {{"error", to_string(r.error)},
+          {"message", r.code ? r.code.message() : std::string()},
           {"status", r.status},
           {"body_bytes", r.body.size()},
           {"elapsed_us", us_since(start)}};
 }
 
 json describe(const ws_result& r, session::clock::time_point start) {
-  return {{"error", r.error},
+  return {{"error", to_string(r.error)},
           {"message", r.code ? r.code.message() : std::string()},
           {"status", r.status},
           {"data_bytes", r.message.data.size()},

@@ -14,6 +14,7 @@
 namespace {
 
 using namespace std::chrono_literals;
+using chaperon::failure;
 using chaperon::http_options;
 using chaperon::json;
 using chaperon::metric_key;
@@ -48,11 +49,11 @@ task<> get_k_times(session& s) {
 task<> hit_error_pages(session& s) {
   for (int i = 0; i < 3; ++i) {
     auto r = co_await s.get("/notfound");
-    if (r.status == 404 && !r.ok() && !r.error) ++g_not_found_seen;
+    if (r.status == 404 && !r.ok() && r.error == failure::none) ++g_not_found_seen;
   }
   for (int i = 0; i < 2; ++i) {
     auto r = co_await s.get("/fail");
-    if (r.status == 500 && !r.ok() && !r.error) ++g_server_error_seen;
+    if (r.status == 500 && !r.ok() && r.error == failure::none) ++g_server_error_seen;
   }
   co_await s.get("/");
 }
@@ -61,7 +62,7 @@ task<> dead_port_then_live(session& s) {
   const auto dead = s.config_as<std::string>("dead_url");
   for (int i = 0; i < 3; ++i) {
     auto r = co_await s.get(dead);
-    if (r.status == 0 && r.error && r.error_kind == "connect" && !r.ok()) ++g_connect_errors_seen;
+    if (r.status == 0 && r.error == failure::connect && r.code && !r.ok()) ++g_connect_errors_seen;
   }
   // A failed request is a value: the session goes on.
   co_await s.get("/");
@@ -69,13 +70,12 @@ task<> dead_port_then_live(session& s) {
 
 task<> slow_request(session& s) {
   auto r = co_await s.get(s.config_as<std::string>("slow_url"));
-  if (r.error && r.error_kind == "timeout" && r.status == 0) ++g_timeouts_seen;
+  if (r.error == failure::timeout && r.status == 0) ++g_timeouts_seen;
 }
 
 task<> slow_request_with_option(session& s) {
-  auto opts = http_options{}.timeout(200ms);
-  auto r = co_await s.get(s.config_as<std::string>("slow_url"), std::move(opts));
-  if (r.error && r.error_kind == "timeout" && r.status == 0) ++g_timeouts_seen;
+  auto r = co_await s.get(s.config_as<std::string>("slow_url"), http_options{}.timeout(200ms));
+  if (r.error == failure::timeout && r.status == 0) ++g_timeouts_seen;
 }
 
 class NginxLoad : public ::testing::Test {

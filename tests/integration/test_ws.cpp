@@ -53,7 +53,7 @@ std::string hex(const std::string& bytes) {
 
 // Binary data goes as hex: a JSON string must stay valid UTF-8 to be printed.
 json to_json(const ws_result& r) {
-  return {{"error", r.error},
+  return {{"error", to_string(r.error)},
           {"binary", r.message.binary},
           {"data", r.message.binary ? hex(r.message.data) : r.message.data},
           {"json", r.message.json},
@@ -206,7 +206,7 @@ task<> send_all_then_receive(session& s) {
   std::vector<std::string> got;
   for (int i = 0; i < ordered_count; ++i) {
     auto r = co_await s.ws_recv();
-    got.push_back(r.ok() ? r.message.data : "error " + r.error);
+    got.push_back(r.ok() ? r.message.data : "error " + std::string(to_string(r.error)));
   }
   seen().add("got", got);
 }
@@ -272,13 +272,13 @@ task<> await_by_value(session& s) {
   }
   const json expected{{"n", 2}};
   auto by_json = co_await s.ws_await_recv_json(expected);
-  seen().add("json", {{"error", by_json.error}, {"data", json::parse(by_json.message.data)}});
+  seen().add("json", {{"error", to_string(by_json.error)}, {"data", json::parse(by_json.message.data)}});
   ws_predicate is_four = [](const ws_message& m) {
     return json::parse(m.data, nullptr, false) == json{{"n", 4}};
   };
   auto by_predicate = co_await s.ws_await_recv(std::move(is_four));
   seen().add("predicate",
-             {{"error", by_predicate.error}, {"data", json::parse(by_predicate.message.data)}});
+             {{"error", to_string(by_predicate.error)}, {"data", json::parse(by_predicate.message.data)}});
 
   co_await s.ws_send("x");
   auto short_wait = ws_options{}.timeout(300ms);

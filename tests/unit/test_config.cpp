@@ -5,6 +5,7 @@
 #include <string>
 
 #include "chaperon/config.hpp"
+#include "chaperon/load_test.hpp"
 
 namespace {
 
@@ -295,6 +296,29 @@ TEST(RequiredConfigMissing, NamesKeyAndSession) {
   const std::string what = e.what();
   EXPECT_NE(what.find("api.token"), std::string::npos) << what;
   EXPECT_NE(what.find("RestScenario 1234"), std::string::npos) << what;
+}
+
+// A missing config key, assigned value or load test is one family of setup errors.
+TEST(MissingKey, OneFamilyOfSetupErrors) {
+  const chaperon::required_config_missing config("api.token", "S 1");
+  const chaperon::assigned_value_missing assigned("user.id", "S 2");
+  const chaperon::unknown_load_test test("Nope", {"Demo.A", "Demo.B"});
+  const chaperon::missing_key* all[] = {&config, &assigned, &test};
+  for (const auto* e : all) {
+    EXPECT_NE(dynamic_cast<const chaperon::error*>(e), nullptr);
+    const std::string what = e->what();
+    EXPECT_NE(what.find("'" + e->key() + "'"), std::string::npos) << what;
+  }
+  EXPECT_EQ(assigned.key(), "user.id");
+  EXPECT_EQ(assigned.session_name(), "S 2");
+  EXPECT_EQ(test.key(), "Nope");
+  EXPECT_EQ(std::string(test.what()), "no load test named 'Nope' (known: Demo.A, Demo.B)");
+  EXPECT_THROW(chaperon::find_load_test("Not.Registered.Anywhere"), chaperon::unknown_load_test);
+}
+
+TEST(ConfigError, IsASetupError) {
+  json root;
+  EXPECT_THROW(chaperon::apply_assignment(root, "no-equals-sign"), chaperon::error);
 }
 
 }  // namespace

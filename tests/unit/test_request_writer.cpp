@@ -109,6 +109,24 @@ TEST(request_writer, user_headers_override_by_name) {
             "data");
 }
 
+TEST(request_writer, accept_and_content_encoding_defaults_yield_to_user_headers) {
+  request_head head;
+  head.method = "POST";
+  head.target = "/";
+  head.host = "h";
+  head.body = "z";
+  head.accept = "application/json";
+  head.content_encoding = "gzip";
+  EXPECT_EQ(write(head),
+            "POST / HTTP/1.1\r\nHost: h\r\nUser-Agent: chaperon\r\nAccept: application/json\r\n"
+            "Content-Encoding: gzip\r\nContent-Length: 1\r\n\r\nz");
+  const header_list mine = {{"accept", "text/csv"}, {"content-encoding", "br"}};
+  head.headers = &mine;
+  EXPECT_EQ(write(head),
+            "POST / HTTP/1.1\r\nHost: h\r\nUser-Agent: chaperon\r\nContent-Length: 1\r\n"
+            "accept: text/csv\r\ncontent-encoding: br\r\n\r\nz");
+}
+
 TEST(request_writer, appends_to_the_buffer) {
   request_head head;
   head.method = "GET";
