@@ -18,15 +18,14 @@
 //   the interval's exact maximum in milliseconds: Java divides nanoseconds by 1e6, we divide
 //   microseconds by 1e3, so the column reads the same. HistogramLogProcessor prints milliseconds
 //   with -outputValueUnitRatio 1000.
-// - One tagged line per interval and metric, in key order, every metric in every interval (an
-//   empty histogram where it had no values), so each tag is a regular time series. A metric
+// - One tagged line per interval and metric of the results, in key order, every metric in every
+//   interval (an empty histogram where it had no values), so each tag is a regular time series. A metric
 //   with figures from the intended start adds the tag of "<name> corrected". Tags are the
 //   metrics' names percent-encoded where readers would split them (see hdr_log_tag).
 // - One untagged line per interval merges all HTTP requests that did not fail (what the summary
 //   counts as requests): what tools show when no tag is chosen. Runs without requests have none.
 // - Without an interval series, the whole run is one interval.
 #include <ctime>
-#include <set>
 
 #include <fmt/format.h>
 
@@ -96,21 +95,13 @@ struct log_plan {
   bool has_requests = false;
 };
 
-log_plan plan_for(const run_results& results, const std::vector<interval>& points) {
-  std::set<metric_key> keys;
-  std::set<metric_key> corrected;
-  const auto collect = [&](const histogram_map& m, const histogram_map& c) {
-    for (const auto& [key, h] : m) keys.insert(key);
-    for (const auto& [key, h] : c) corrected.insert(key);
-  };
-  collect(results.metrics, results.corrected);
-  for (const auto& p : points) collect(p.metrics, p.corrected);
-
+// The run's totals have every metric of every interval (the series sums to them).
+log_plan plan_for(const run_results& results) {
   log_plan plan;
-  for (const auto& key : keys) {
+  for (const auto& [key, h] : results.metrics) {
     const std::string name = metric_name(key);
     plan.entries.push_back({key, false, hdr_log_tag(name)});
-    if (corrected.contains(key))
+    if (results.corrected.contains(key))
       plan.entries.push_back({key, true, hdr_log_tag(name + " corrected")});
     plan.has_requests = plan.has_requests || counts_as_request(key);
   }
@@ -139,17 +130,20 @@ class hdr_log_exporter final : public exporter {
   std::string_view extension() const override { return "hlog"; }
 
   std::string encode(const run_results& results, const export_options& options) const override {
-    std::vector<interval> points;
-    if (options.series != nullptr) points = options.series->points();
-    const log_plan plan = plan_for(results, points);
+    const log_plan plan = plan_for(results);
     std::string out;
     write_header(out, results);
-    if (points.empty()) {
+    const interval_series* series = options.series;
+    if (series == nullptr || series->size() == 0) {
       write_interval(out, plan, {0, results.duration_us}, results.metrics, results.corrected);
       return out;
     }
-    for (const auto& p : points)
+    // One point at a time: all of them unpacked at once would hold every interval's full
+    // counter arrays (gigabytes for a long run with many metrics).
+    for (std::size_t i = 0; i < series->size(); ++i) {
+      const interval p = series->point(i);
       write_interval(out, plan, {p.start_us, p.length_us}, p.metrics, p.corrected);
+    }
     return out;
   }
 };
