@@ -19,9 +19,9 @@
 //   microseconds by 1e3, so the column reads the same. HistogramLogProcessor prints milliseconds
 //   with -outputValueUnitRatio 1000.
 // - One tagged line per interval and metric of the results, in key order, every metric in every
-//   interval (an empty histogram where it had no values), so each tag is a regular time series. A metric
-//   with figures from the intended start adds the tag of "<name> corrected". Tags are the
-//   metrics' names percent-encoded where readers would split them (see hdr_log_tag).
+//   interval (an empty histogram where it had no values), so each tag is a regular time series.
+//   A metric with figures from the intended start adds the tag of "<name> corrected". Tags are
+//   the metrics' names percent-encoded where readers would split them (see hdr_log_tag).
 // - One untagged line per interval merges all HTTP requests that did not fail (what the summary
 //   counts as requests): what tools show when no tag is chosen. Runs without requests have none.
 // - Without an interval series, the whole run is one interval.
