@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -12,10 +13,33 @@ namespace {
 
 using metric_map = std::map<metric_key, histogram>;
 
+// The histograms of one metric, without copying them: a metric usually has one (several when
+// per-session rows are merged), and copying every histogram of a run for each evaluation would
+// cost more than the evaluation.
+struct histogram_parts {
+  std::vector<const histogram*> parts;
+
+  std::uint64_t count() const {
+    std::uint64_t n = 0;
+    for (const auto* h : parts) n += h->count();
+    return n;
+  }
+  void add(const histogram_parts& other) {
+    parts.insert(parts.end(), other.parts.begin(), other.parts.end());
+  }
+  template <typename F>
+  auto with_merged(F&& f) const {
+    if (parts.size() == 1) return f(*parts.front());
+    histogram merged;
+    for (const auto* h : parts) merged.merge(*h);
+    return f(merged);
+  }
+};
+
 // What a threshold can see of one metric name (merged over sessions).
 struct subject {
-  histogram measured;
-  histogram corrected;  // corrected values where they exist, measured values elsewhere
+  histogram_parts measured;
+  histogram_parts corrected;  // corrected values where they exist, measured values elsewhere
   bool is_error = false;
   bool http = false;
   std::string base;              // for an error metric: the name of the metric it failed
@@ -35,21 +59,22 @@ bool has_aggregate(const metric_map& metrics) {
                      [](const auto& entry) { return entry.first.session.empty(); });
 }
 
+// The subjects by name; they point into `metrics` and `corrected`.
 std::map<std::string, subject> collect(const metric_map& metrics, const metric_map& corrected) {
   const bool aggregate = has_aggregate(metrics);
   std::map<std::string, subject> out;
   for (const auto& [key, h] : metrics) {
     if (aggregate && !key.session.empty()) continue;
     auto& s = out[key.name()];
-    s.measured.merge(h);
+    s.measured.parts.push_back(&h);
     s.http = is_http_method(key.action);
     if (!key.is_error()) {
       const auto c = corrected.find(key);
-      s.corrected.merge(c != corrected.end() ? c->second : h);
+      s.corrected.parts.push_back(c != corrected.end() ? &c->second : &h);
       continue;
     }
     s.is_error = true;
-    s.corrected.merge(h);
+    s.corrected.parts.push_back(&h);
     auto base_key = key;
     base_key.error.clear();
     s.base = base_key.name();
@@ -67,8 +92,8 @@ subject all_requests(const std::map<std::string, subject>& subjects) {
   all.http = true;
   for (const auto& [name, s] : subjects) {
     if (!s.http || s.is_error) continue;
-    all.measured.merge(s.measured);
-    all.corrected.merge(s.corrected);
+    all.measured.add(s.measured);
+    all.corrected.add(s.corrected);
     all.errors += s.errors;
     all.unanswered += s.unanswered;
   }
@@ -79,14 +104,16 @@ std::uint64_t attempts(const subject& s) { return s.measured.count() + s.unanswe
 
 std::optional<double> measure(const threshold& t, const subject& s,
                               const std::map<std::string, subject>& subjects, double seconds) {
-  const auto latency = [&](const histogram& h) -> std::optional<double> {
-    if (h.empty()) return std::nullopt;
-    switch (t.statistic) {
-      case threshold_statistic::min: return static_cast<double>(h.min());
-      case threshold_statistic::max: return static_cast<double>(h.max());
-      case threshold_statistic::mean: return h.mean();
-      default: return static_cast<double>(h.value_at_percentile(t.percentile));
-    }
+  const auto latency = [&](const histogram_parts& parts) -> std::optional<double> {
+    if (parts.count() == 0) return std::nullopt;
+    return parts.with_merged([&](const histogram& h) {
+      switch (t.statistic) {
+        case threshold_statistic::min: return static_cast<double>(h.min());
+        case threshold_statistic::max: return static_cast<double>(h.max());
+        case threshold_statistic::mean: return h.mean();
+        default: return static_cast<double>(h.value_at_percentile(t.percentile));
+      }
+    });
   };
   switch (t.statistic) {
     case threshold_statistic::count: return static_cast<double>(s.measured.count());
