@@ -152,6 +152,14 @@ threshold parse_threshold(std::string_view spec);
 // errors count within the expression. Throws threshold_error.
 threshold parse_threshold(std::string_view selector, std::string_view expression);
 
+// k6's options form, for config files; keys are selectors ("" for all HTTP requests):
+//   {"get(http://host/api)": ["p(99)<200", {"threshold": "p(95)<100", "abortOnFail": true,
+//                                          "delayAbortEval": "10s"}],
+//    "": "errors<1%"}
+// ("abort_on_fail" and "grace" are accepted too). Throws threshold_error for a malformed
+// expression or duration, std::invalid_argument naming the selector for anything else.
+std::vector<threshold> parse_thresholds(const nlohmann::json& config);
+
 enum class threshold_status {
   passed,
   failed,

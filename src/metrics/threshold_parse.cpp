@@ -1,9 +1,12 @@
 // Parsing thresholds (grammar in include/chaperon/thresholds.hpp).
 #include <cctype>
+#include <chrono>
+#include <initializer_list>
 #include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -304,6 +307,50 @@ bool word_then_op(std::string_view spec) {
   return probe.op().has_value();
 }
 
+std::chrono::microseconds parse_grace(std::string_view text) {
+  reader r(text, std::string(text), 0);
+  r.skip_spaces();
+  const auto us = r.duration(false, "a duration such as 10s");
+  r.skip_spaces();
+  if (!r.at_end()) r.fail(r.pos(), "expected the end of the duration");
+  return std::chrono::microseconds(static_cast<std::int64_t>(us));
+}
+
+// The value of the first of `names` present in `entry`, or nullptr.
+const nlohmann::json* field(const nlohmann::json& entry, std::initializer_list<const char*> names) {
+  for (const char* name : names)
+    if (const auto it = entry.find(name); it != entry.end()) return &*it;
+  return nullptr;
+}
+
+threshold threshold_from_json(const std::string& selector, const nlohmann::json& entry) {
+  if (entry.is_string()) return parse_threshold(selector, entry.get<std::string>());
+  const auto bad = [&](const std::string& why) {
+    throw std::invalid_argument(fmt::format("thresholds[\"{}\"]: {}", selector, why));
+  };
+  if (!entry.is_object())
+    bad("expected an expression or {\"threshold\": ..., \"abortOnFail\": ..., "
+        "\"delayAbortEval\": ...}");
+  for (const auto& [key, value] : entry.items()) {
+    if (key != "threshold" && key != "abortOnFail" && key != "abort_on_fail" &&
+        key != "delayAbortEval" && key != "grace")
+      bad(fmt::format("unknown field \"{}\"", key));
+  }
+  const auto* expression = field(entry, {"threshold"});
+  if (!expression || !expression->is_string()) bad("\"threshold\" must be an expression string");
+  auto t = parse_threshold(selector, expression->get<std::string>());
+  if (const auto* abort = field(entry, {"abortOnFail", "abort_on_fail"})) {
+    if (!abort->is_boolean()) bad("\"abortOnFail\" must be true or false");
+    t.abort_on_fail = t.abort_on_fail || abort->get<bool>();
+  }
+  if (const auto* grace = field(entry, {"delayAbortEval", "grace"})) {
+    if (!grace->is_string()) bad("\"delayAbortEval\" must be a duration such as \"10s\"");
+    t.grace = parse_grace(grace->get<std::string>());
+    if (!t.abort_on_fail) bad("\"delayAbortEval\" needs \"abortOnFail\": true");
+  }
+  return t;
+}
+
 }  // namespace
 
 threshold_error::threshold_error(std::string text, std::size_t column, const std::string& problem)
@@ -346,6 +393,24 @@ threshold parse_threshold(std::string_view selector, std::string_view expression
     r.fail(0, "empty expression (expected e.g. p(99) < 200ms)");
   r.expression(t);
   return t;
+}
+
+}  // namespace chaperon
+
+namespace chaperon {
+
+std::vector<threshold> parse_thresholds(const nlohmann::json& config) {
+  if (!config.is_object())
+    throw std::invalid_argument("thresholds: expected an object of selector -> expressions");
+  std::vector<threshold> out;
+  for (const auto& [selector, entries] : config.items()) {
+    if (!entries.is_array()) {
+      out.push_back(threshold_from_json(selector, entries));
+      continue;
+    }
+    for (const auto& entry : entries) out.push_back(threshold_from_json(selector, entry));
+  }
+  return out;
 }
 
 }  // namespace chaperon

@@ -259,6 +259,58 @@ TEST(threshold_errors, code_form_columns_count_within_the_expression) {
   EXPECT_THROW(parse_threshold("get(http://h/a)", ""), threshold_error);
 }
 
+TEST(threshold_config, reads_k6s_options_form) {
+  const auto config = nlohmann::json::parse(R"j({
+    "get(http://h:8080/a?x=1,2)": ["p(99)<200", {"threshold": "p(95) < 100ms",
+                                                 "abortOnFail": true, "delayAbortEval": "10s"}],
+    "": "errors<1%",
+    "*": [{"threshold": "max<1s", "abort_on_fail": true, "grace": "1m"}]
+  })j");
+  const auto ts = parse_thresholds(config);
+  ASSERT_EQ(ts.size(), 4u);  // in selector order
+  EXPECT_EQ(ts[0].selector.what, kind::all_requests);
+  EXPECT_EQ(ts[0].statistic, stat::error_rate);
+  EXPECT_EQ(ts[1].selector.what, kind::every_metric);
+  EXPECT_EQ(ts[1].grace, 60s);
+  EXPECT_EQ(ts[2].selector.text, "get(http://h:8080/a?x=1,2)");
+  EXPECT_DOUBLE_EQ(ts[2].limit, 200e3);
+  EXPECT_FALSE(ts[2].abort_on_fail);
+  EXPECT_DOUBLE_EQ(ts[3].percentile, 95);
+  EXPECT_TRUE(ts[3].abort_on_fail);
+  EXPECT_EQ(ts[3].grace, 10s);
+}
+
+TEST(threshold_config, errors_name_the_selector_or_the_expression) {
+  const auto message = [](const char* text) {
+    try {
+      parse_thresholds(nlohmann::json::parse(text));
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message(R"(["p99<1"])"),
+            "thresholds: expected an object of selector -> expressions");
+  EXPECT_EQ(message(R"j({"get(u)": [{"threshold": "p99<1", "abortOnFail": "yes"}]})j"),
+            "thresholds[\"get(u)\"]: \"abortOnFail\" must be true or false");
+  EXPECT_EQ(message(R"j({"get(u)": [{"threshold": "p99<1", "delayAbortEval": "1s"}]})j"),
+            "thresholds[\"get(u)\"]: \"delayAbortEval\" needs \"abortOnFail\": true");
+  EXPECT_EQ(message(R"j({"get(u)": [{"threshold": "p99<1", "abortOnFail": true, "x": 1}]})j"),
+            "thresholds[\"get(u)\"]: unknown field \"x\"");
+  EXPECT_EQ(message(R"j({"get(u)": [{"abortOnFail": true}]})j"),
+            "thresholds[\"get(u)\"]: \"threshold\" must be an expression string");
+  EXPECT_EQ(message(R"j({"get(u)": [42]})j").rfind("thresholds[\"get(u)\"]: expected", 0), 0u);
+  EXPECT_EQ(message(R"j({"get(u)": "p99<1xs"})j").rfind("invalid threshold \"p99<1xs\"", 0), 0u);
+  try {
+    parse_thresholds(nlohmann::json::parse(
+        R"j({"get(u)": {"threshold": "p99<1", "abortOnFail": true, "delayAbortEval": "10"}})j"));
+    FAIL() << "no error";
+  } catch (const threshold_error& e) {
+    EXPECT_EQ(e.text(), "10");
+    EXPECT_EQ(e.column(), 3u);
+  }
+}
+
 // ---- evaluation --------------------------------------------------------------------------------
 
 const metric_key get_a{"", "get", "http://h/a", ""};
