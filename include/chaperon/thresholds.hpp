@@ -31,7 +31,8 @@
 // Where the selector ends: selectors are metric names, which hold URLs with ':' and ',' in them,
 // so the selector ends at the LAST ':' that is followed by a statistic and an operator
 // (`get(http://h:8080/a?x=1:2,3):p99<1s` splits before "p99"). Expressions and options hold no
-// ':', so that ':' is always the right one. A trailing '*' always makes a prefix.
+// ':', so that ':' is always the right one. A trailing '*' always makes a prefix; spaces
+// around a selector are dropped.
 //
 // Without a selector an expression is about all HTTP requests together: `p99<200ms` is the 99th
 // percentile of every HTTP request's latency merged, `errors<1%` the share of failed HTTP

@@ -1,4 +1,5 @@
 // Parsing thresholds (grammar in include/chaperon/thresholds.hpp).
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <initializer_list>
@@ -272,7 +273,10 @@ class reader {
   std::size_t pos_ = 0;
 };
 
+// Spaces around a selector are not part of the name ("get(u) : p99<1s").
 metric_selector make_selector(std::string_view s) {
+  s.remove_prefix(std::min(s.size(), s.find_first_not_of(' ')));
+  s.remove_suffix(s.size() - (s.find_last_not_of(' ') + 1));
   if (s == "*") return {metric_selector::kind::every_metric, {}};
   if (s.ends_with('*'))
     return {metric_selector::kind::prefix, std::string(s.substr(0, s.size() - 1))};
@@ -387,7 +391,8 @@ threshold parse_threshold(std::string_view selector, std::string_view expression
   threshold t;
   t.text = selector.empty() ? std::string(expression)
                             : fmt::format("{}:{}", selector, expression);
-  if (!selector.empty()) t.selector = make_selector(selector);
+  if (selector.find_first_not_of(' ') != std::string_view::npos)
+    t.selector = make_selector(selector);
   reader r(expression, std::string(expression), 0);
   if (expression.find_first_not_of(' ') == std::string_view::npos)
     r.fail(0, "empty expression (expected e.g. p(99) < 200ms)");

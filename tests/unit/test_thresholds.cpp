@@ -110,6 +110,11 @@ TEST(threshold_grammar, selector_forms) {
   EXPECT_EQ(t.selector.text, "Error HTTP 500 get(http://host/api)");
   t = parse_threshold("my_custom_metric:max<1s");
   EXPECT_EQ(t.selector.text, "my_custom_metric");
+  t = parse_threshold(" get(http://h/a b) : p99<1s");
+  EXPECT_EQ(t.selector.text, "get(http://h/a b)");
+  EXPECT_EQ(parse_threshold(" * :p99<1s").selector.what, kind::every_metric);
+  EXPECT_EQ(parse_threshold("get(http://h/", "count>0").selector.what, kind::exact);
+  EXPECT_EQ(parse_threshold(" get(http://h/* ", "count>0").selector.text, "get(http://h/");
   t = parse_threshold("errors<1%");
   EXPECT_EQ(t.selector.what, kind::all_requests);
   EXPECT_EQ(t.selector.to_string(), "");
@@ -181,6 +186,7 @@ TEST(threshold_grammar, code_form_takes_selector_and_expression_apart) {
   EXPECT_EQ(t.selector.text, "get(http://h/a?x=:p99<1)");
   EXPECT_TRUE(t.abort_on_fail);
   EXPECT_EQ(parse_threshold("", "errors<1%").selector.what, kind::all_requests);
+  EXPECT_EQ(parse_threshold("  ", "errors<1%").selector.what, kind::all_requests);
 }
 
 TEST(threshold_grammar, describe_prints_a_canonical_form) {
