@@ -47,12 +47,16 @@
 // its error metrics whose error is not "HTTP <status>". Selecting an error metric itself
 // ("Error HTTP 500 get(u):errors<1%") gives that error's share of get(u)'s attempts. A metric
 // that only ever failed (every attempt timed out) has no non-error row but is still selected by
-// `*`, a prefix or its name: its error share is 100%, its latencies have no data.
+// `*`, a prefix or its name: its error share is 100%, its latencies have no data. This is exact
+// for HTTP and WebSocket metrics. Custom actions that return a failure and async tasks that
+// throw are recorded under both names too, but with errors that do not say so ("failed",
+// "exception"), so for them the share is a little low: errors / (count + errors).
 //
 // No data: a selector that matches no metric, a latency statistic over no measurements or an
-// error share over no attempts has no value. Unlike k6, which lets such thresholds pass, a final
-// evaluation fails them (a typo in a URL must not pass a CI gate silently); an evaluation of a
-// window does not (a quiet interval is no reason to abort). Zero counts and rates are values.
+// error share over no attempts has no value (threshold_status::no_data). Unlike k6, which lets
+// such thresholds pass, the final verdict fails them (failed_at_end(): a typo in a URL must not
+// pass a CI gate silently); the check during a run does not (breached(): a quiet interval is no
+// reason to abort). Zero counts and rates are values.
 //
 // Corrected percentiles use run_results::corrected; metrics without corrected values (work that
 // was not rate driven, where no start was late) use their measured latency instead.
