@@ -83,15 +83,16 @@ struct prometheus_remote_write_options {
 
 // What a remote writer has done.
 struct prometheus_remote_write_stats {
-  std::uint64_t sent = 0;     // requests answered with 2xx
-  std::uint64_t failed = 0;   // requests that failed (connection, timeout, non-2xx answer)
+  std::uint64_t sent = 0;     // pushes answered with 2xx
+  std::uint64_t failed = 0;   // pushes that failed (connection, timeout, non-2xx answer)
   std::uint64_t dropped = 0;  // pushes dropped unsent (see max_pending)
   std::uint64_t samples = 0;  // samples in the requests sent
   std::string last_error;     // of the last failure, "" when none failed
 };
 
 // Sends pushes to a remote-write receiver from a thread of its own: push() only queues, so the
-// caller never waits for the network. Failures are counted, never thrown.
+// caller never waits for the network. A push that gets no response, 5xx or 429 is tried twice
+// more (unless a newer push is waiting). Failures are counted, never thrown.
 class prometheus_remote_writer {
  public:
   // Throws std::invalid_argument naming options.url when it is not an http URL, and naming a
@@ -108,8 +109,9 @@ class prometheus_remote_writer {
   void push(run_results so_far, const progress_snapshot& live, std::int64_t timestamp_ms);
   // push() stamped with the current time.
   void push(run_results so_far, const progress_snapshot& live = {});
-  // Sends what is queued (waiting at most `timeout` in all) and stops the thread; later pushes
-  // are dropped. Returns the final stats.
+  // Sends what is queued (waiting at most `timeout`, then for the request in flight, which ends
+  // within options.timeout) and stops the thread; later pushes are dropped. Returns the final
+  // stats.
   prometheus_remote_write_stats finish(std::chrono::milliseconds timeout);
   prometheus_remote_write_stats stats() const;
 

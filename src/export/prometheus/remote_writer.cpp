@@ -1,3 +1,4 @@
+#include <array>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -55,6 +56,7 @@ struct prometheus_remote_writer::impl {
   std::deque<pending_push> queue;
   bool sending = false;   // a push is being sent (taken off the queue)
   bool stopping = false;  // finish() was called: send what is queued, then end
+  bool abandon = false;   // finish() timed out: no more retries
   prometheus_remote_write_stats stats;
   std::thread thread;
 
@@ -79,7 +81,7 @@ struct prometheus_remote_writer::impl {
     const auto body = prometheus_detail::encode_write_request(
         prometheus_detail::collect(push.so_far, push.live), options.labels, push.timestamp_ms,
         samples);
-    const auto result = prometheus_detail::http_post(url, headers, body, options.timeout);
+    const auto result = post_with_retries(body);
     std::lock_guard lock(mutex);
     if (result.error.empty()) {
       ++stats.sent;
@@ -87,6 +89,23 @@ struct prometheus_remote_writer::impl {
     } else {
       ++stats.failed;
       stats.last_error = fmt::format("{}: {}", options.url, result.error);
+    }
+  }
+
+  // As the protocol asks: no response, 5xx and 429 are tried again (twice, after 250 ms and
+  // 1 s), other answers are final. A newer push waiting makes a retry pointless: it carries the
+  // same cumulative counters and more.
+  prometheus_detail::post_result post_with_retries(const std::string& body) {
+    constexpr std::array<std::chrono::milliseconds, 2> backoff{std::chrono::milliseconds(250),
+                                                               std::chrono::milliseconds(1000)};
+    for (std::size_t attempt = 0;; ++attempt) {
+      auto result = prometheus_detail::http_post(url, headers, body, options.timeout);
+      const bool retryable = result.status == 0 || result.status >= 500 || result.status == 429;
+      if (result.error.empty() || !retryable || attempt == backoff.size()) return result;
+      std::unique_lock lock(mutex);
+      if (changed.wait_for(lock, backoff[attempt], [this] { return !queue.empty() || abandon; })) {
+        return result;
+      }
     }
   }
 };
@@ -136,6 +155,8 @@ prometheus_remote_write_stats prometheus_remote_writer::finish(std::chrono::mill
   if (!drained) {
     impl_->stats.dropped += impl_->queue.size();
     impl_->queue.clear();
+    impl_->abandon = true;
+    impl_->changed.notify_all();
   }
   lock.unlock();
   // A request in flight ends within its own timeout.
