@@ -17,10 +17,11 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nginx-light wrk nodejs npm
   clang-14 libclang-common-14-dev
+  libprotobuf-dev protobuf-compiler libsnappy-dev
 )
 # Only the tests use these (a real browser for the HTML report and dashboard tests).
 if ((${#targets[@]} == 0)); then
-  packages+=(chromium)
+  packages+=(chromium prometheus)
 fi
 
 missing=()
@@ -53,6 +54,7 @@ npm_install web uplot
 if ((${#targets[@]} == 0)); then
   npm_install tests/peers ws
   npm_install tests/peers/s3 s3rver
+  npm_install tests/peers/hdr hdr-histogram-js
   npm_install tests/browser playwright-core
 fi
 
