@@ -66,6 +66,11 @@ std::string export_csv(const run_results& results, const export_options& options
 // whose "metrics" are the schedule lag's.
 std::string export_json(const run_results& results, const export_options& options = {});
 
+// The thresholds' verdicts: [{"threshold","status","metric","value","aborted_run","text"}, ...].
+// The JSON export ends with {"action":"thresholds","passed":bool,"thresholds":[...]} when a run
+// has any; the CSV keeps to metric rows (the verdicts are in the config file beside it).
+nlohmann::json thresholds_json(const run_results& results);
+
 // The lossless form of run_results::to_json (every histogram's counters, session and arrival
 // counts, the generator's figures): what `chaperon merge` adds up, e.g. the shares of a test.
 // Format "raw", extension "json".

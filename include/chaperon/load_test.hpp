@@ -26,6 +26,7 @@
 
 #include "chaperon/config.hpp"
 #include "chaperon/scenario.hpp"
+#include "chaperon/thresholds.hpp"
 
 namespace chaperon {
 
@@ -120,10 +121,18 @@ class load_test {
   // Sets the load model of the entry added last; throws std::logic_error when there is none and
   // std::invalid_argument when the model is invalid.
   load_test& with_model(load_model model);
+  // A pass/fail criterion on the run's results (see thresholds.hpp), e.g.
+  //   .threshold("get(http://127.0.0.1:8080/api)", "p(99) < 200ms")
+  //   .threshold("", "errors < 1%")          (all HTTP requests together)
+  // A failed threshold makes `chaperon run` exit with 99. Throws threshold_error naming the
+  // expression and the column of a malformed one.
+  load_test& threshold(std::string_view selector, std::string_view expression);
+  load_test& threshold(chaperon::threshold t);
 
   const std::string& name() const noexcept { return name_; }
   const json& default_config() const noexcept { return default_config_; }
   const std::vector<load_test_entry>& entries() const noexcept { return entries_; }
+  const std::vector<chaperon::threshold>& thresholds() const noexcept { return thresholds_; }
   // Sessions of the at_once entries plus the peak session target of ramping entries (rate
   // entries count their max_active): an upper bound on concurrent sessions.
   std::size_t session_count() const noexcept;
@@ -132,6 +141,7 @@ class load_test {
   std::string name_;
   json default_config_ = json::object();
   std::vector<load_test_entry> entries_;
+  std::vector<chaperon::threshold> thresholds_;
 };
 
 // Registry of load tests by name (filled by static registration, read by the CLI).

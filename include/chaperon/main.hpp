@@ -13,10 +13,14 @@
 
 namespace chaperon {
 
-// Parses argv and runs the subcommand it names. Returns the process exit status: 0 on success;
-// 2 for a setup error (unknown load test, bad config value) and CLI11's status for a bad command
-// line, both reported on stderr; 3 when the run ended early (load_test_timeout) with partial
-// results; 128 + the signal when SIGINT or SIGTERM stopped the run.
+// Parses argv and runs the subcommand it names. Returns the process exit status:
+//   0    the run completed and every threshold passed
+//   1    the results were written locally but the S3 upload failed
+//   2    a usage or setup error (bad flag or threshold, unknown load test, bad config value),
+//        reported on stderr
+//   3    the run ended early (load_test_timeout, a stop) with partial results
+//   99   a threshold failed (as k6), also one that aborted the run
+//   128 + N  signal N (SIGINT, SIGTERM) stopped the run; partial results were written
 int main(int argc, char** argv);
 
 }  // namespace chaperon

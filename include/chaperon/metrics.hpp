@@ -190,6 +190,19 @@ struct generator_report {
 // or event-loop delay p99 above limits.lag_us, or a engine thread's CPU above limits.cpu.
 void assess_saturation(generator_report& report, const saturation_thresholds& limits = {});
 
+// How one threshold (see thresholds.hpp) came out at the end of a run.
+struct threshold_verdict {
+  std::string threshold;  // as written, e.g. "get(http://h/a):p(99)<200ms"
+  std::string status;     // "passed", "failed" or "no_data" (no data fails too)
+  std::string metric;     // the metric that decided ("" for all requests together)
+  double value = 0;       // what it measured there, in the threshold's unit
+  std::string text;       // one line for people
+  bool aborted_run = false;  // it failed during the run and stopped it (abort_on_fail)
+
+  bool passed() const { return status == "passed"; }
+  bool operator==(const threshold_verdict&) const = default;
+};
+
 // The results of one run, or of several parts of it merged together.
 //
 // `metrics` holds what was measured: each action from its actual start. For rate-driven work
@@ -208,6 +221,10 @@ struct run_results {
   std::int64_t duration_us = 0;    // merging keeps the longest
   bool partial = false;            // merging keeps true if any part was partial
   std::string load_test;           // merging keeps the first non-empty name
+  // The thresholds' verdicts of this run, in the order they were given. They speak of one whole
+  // run: merging drops them (evaluate the merged results instead).
+  std::vector<threshold_verdict> thresholds;
+  bool thresholds_passed() const;
 
   // Exact: histograms, error counts, session and arrival counts are added.
   void merge(const run_results& other);

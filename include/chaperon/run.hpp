@@ -1,9 +1,5 @@
 #pragma once
-// Running load tests from code, and the command-line entry point.
-//
-//   int main(int argc, char** argv) { return chaperon::main(argc, argv); }
-//
-// gives a binary the full CLI (`run`, `quick`, `list`) over every load test registered in it.
+// Running load tests from code: start one, watch it, stop it, wait for its results.
 
 #include <chrono>
 #include <cstddef>
@@ -20,6 +16,7 @@
 #include "chaperon/metrics.hpp"
 #include "chaperon/series.hpp"
 #include "chaperon/session.hpp"
+#include "chaperon/thresholds.hpp"
 
 namespace chaperon {
 
@@ -73,6 +70,10 @@ struct run_options {
   std::optional<std::chrono::microseconds> interval;
   // The most points the series keeps before it merges neighbours (see interval_series).
   std::size_t max_series_points = 1024;
+  // Thresholds besides the test's own (the CLI's --threshold). All are evaluated at the end
+  // (results.thresholds); those with abort_on_fail also after every interval, on everything
+  // measured so far, and stop the run gracefully once they fail (after their grace period).
+  std::vector<threshold> thresholds;
 };
 
 namespace detail {
@@ -127,7 +128,5 @@ load_test_run start_load_test(load_test test, run_options options = {});
 // `load_test_timeout`) and returns its merged results.
 run_results run_load_test(const load_test& test, const run_options& options = {});
 
-// The CLI. Returns the process exit status.
-int main(int argc, char** argv);
 
 }  // namespace chaperon

@@ -1,4 +1,4 @@
 // The chaperon binary: the CLI over the examples in examples/.
-#include "chaperon/run.hpp"
+#include "chaperon/main.hpp"
 
 int main(int argc, char** argv) { return chaperon::main(argc, argv); }

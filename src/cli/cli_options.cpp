@@ -38,6 +38,14 @@ void add_common_options(CLI::App& app, common_options& o) {
                  "Also upload the results and their config file to s3://bucket/prefix (default: "
                  "env S3_BUCKET); credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
                  "AWS_SESSION_TOKEN, AWS_REGION, AWS_ENDPOINT_URL");
+  app.add_option("--threshold", o.thresholds,
+                 "Pass/fail criterion, repeatable: [metric:]expression[,abort_on_fail][,grace=D], "
+                 "e.g. 'get(http://h/api):p99<200ms', 'errors<1%', 'rps>=1000', '*:p95<500ms'; "
+                 "a failed one exits 99");
+  app.add_option("--prometheus-listen", o.prometheus_listen,
+                 "Serve Prometheus metrics on ADDR:PORT/metrics while the run lasts");
+  app.add_option("--prometheus-remote-write", o.prometheus_remote_write,
+                 "Push the run's metrics every interval to this Prometheus remote-write URL");
   app.add_option("--interval", o.interval,
                  "Length of the intervals of live figures and series (default 1s, or config "
                  "interval)");
@@ -155,6 +163,13 @@ run_options make_run_options(const common_options& o) {
     auto part = parse_share(o.share);
     if (!part) throw CLI::ValidationError("--share", "'" + o.share + "' is not I/N with I < N");
     r.part = *part;
+  }
+  for (const auto& spec : o.thresholds) {
+    try {
+      r.thresholds.push_back(parse_threshold(spec));
+    } catch (const threshold_error& e) {
+      throw CLI::ValidationError("--threshold", e.what());
+    }
   }
   if (!o.interval.empty()) {
     auto length = parse_duration_text(o.interval);

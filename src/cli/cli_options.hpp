@@ -37,6 +37,9 @@ struct common_options {
   std::string s3;        // s3://bucket/prefix; "" -> env S3_BUCKET, if set
   std::string report;    // an HTML report to write besides the results
   std::string hdr_log;   // an HdrHistogram interval log to write besides the results
+  std::vector<std::string> thresholds;  // --threshold specs
+  std::string prometheus_listen;        // ADDR:PORT
+  std::string prometheus_remote_write;  // URL
   bool per_session = false;
   bool print_results = false;
   bool no_progress = false;

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "chaperon/prometheus.hpp"
 #include "chaperon/s3.hpp"
 #include "cli/cli_options.hpp"
 
@@ -72,6 +73,7 @@ json config_report(const load_test& test, const json& runtime, const run_results
           {"runtime_config", runtime},
           {"entries", entries},
           {"partial", results.partial},
+          {"thresholds", thresholds_json(results)},
           {"generator",
            {{"saturated", results.generator.saturated()},
             {"saturation", results.generator.saturation},
@@ -156,23 +158,63 @@ struct finished_run {
   interval_series series;
 };
 
-finished_run run_with_progress(const load_test& test, run_options options, bool show_progress,
-                               const interrupt_watch& interrupts) {
-  progress_printer progress(show_progress);
+// Where the live metrics go while the run lasts: a /metrics endpoint and a remote-write receiver.
+struct live_exports {
+  std::unique_ptr<prometheus_server> server;
+  std::unique_ptr<prometheus_remote_writer> writer;
+
+  live_exports(const common_options& o, const load_test_run& run) {
+    if (!o.prometheus_listen.empty()) {
+      server = std::make_unique<prometheus_server>(
+          o.prometheus_listen, [&run] { return prometheus_text(run.snapshot(), run.progress()); });
+      std::cerr << "chaperon: Prometheus metrics on port " << server->port() << " at /metrics\n";
+    }
+    if (!o.prometheus_remote_write.empty()) {
+      prometheus_remote_write_options options;
+      options.url = o.prometheus_remote_write;
+      writer = std::make_unique<prometheus_remote_writer>(options);
+    }
+  }
+
+  void tick(const load_test_run& run) {
+    if (writer) writer->push(run.snapshot(), run.progress());
+  }
+
+  // The final figures go out once more; a receiver that failed is told about, not fatal.
+  void finish(const run_results& results, const load_test_run& run) {
+    server.reset();
+    if (!writer) return;
+    writer->push(results, run.progress());
+    auto stats = writer->finish(std::chrono::seconds(10));
+    if (stats.failed || stats.dropped) {
+      std::cerr << "chaperon: Prometheus remote write: " << stats.sent << " sent, " << stats.failed
+                << " failed, " << stats.dropped << " dropped; last error: " << stats.last_error
+                << "\n";
+    }
+  }
+};
+
+finished_run run_with_progress(const load_test& test, run_options options,
+                               const common_options& o, const interrupt_watch& interrupts) {
+  progress_printer progress(!o.no_progress);
   auto run = start_load_test(test, std::move(options));
+  live_exports live(o, run);
   auto stop = interrupts.token();
   std::stop_callback on_signal(stop, [&run] { run.stop("interrupted"); });
   auto next = std::chrono::steady_clock::now();
-  constexpr auto period = std::chrono::seconds(1);
+  const auto period = std::chrono::duration_cast<std::chrono::milliseconds>(
+      run.series().interval_length());
   while (true) {
     next += period;
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
         next - std::chrono::steady_clock::now());
     if (run.wait_for(std::max(wait, std::chrono::milliseconds(0)))) break;
     progress(run.progress());
+    live.tick(run);
   }
   progress.finish();
   auto results = run.wait();
+  live.finish(results, run);
   return {std::move(results), run.series()};
 }
 
@@ -232,7 +274,7 @@ int execute(const load_test& test, const common_options& o) {
   bool uploaded = true;
 
   interrupt_watch interrupts;
-  auto run = run_with_progress(test, std::move(options), !o.no_progress, interrupts);
+  auto run = run_with_progress(test, std::move(options), o, interrupts);
   const run_results& results = run.results;
   const json info = config_report(test, runtime_config, results);
   exp.series = &run.series;
@@ -265,6 +307,7 @@ int execute(const load_test& test, const common_options& o) {
     std::cerr << "chaperon: stopped by signal " << sig << "; partial results written\n";
     return 128 + sig;
   }
+  if (!results.thresholds_passed()) return 99;
   if (results.partial) return 3;
   return uploaded ? 0 : 1;
 }

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "chaperon/main.hpp"
 #include "chaperon/run.hpp"
 #include "cli/cli_options.hpp"
 #include "cli/merge.hpp"
@@ -62,7 +63,8 @@ int main(int argc, char** argv) {
     }
     return cli::execute(cli::make_quick_load_test(quick), quick_opts);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version are "errors" that exit 0; every real usage error exits 2.
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const std::exception& e) {
     std::cerr << "chaperon: " << e.what() << "\n";
     return 2;

@@ -54,6 +54,15 @@ load_test& load_test::entry(load_test_entry e) {
   return *this;
 }
 
+load_test& load_test::threshold(std::string_view selector, std::string_view expression) {
+  return threshold(parse_threshold(selector, expression));
+}
+
+load_test& load_test::threshold(chaperon::threshold t) {
+  thresholds_.push_back(std::move(t));
+  return *this;
+}
+
 load_test& load_test::with_model(load_model model) {
   if (entries_.empty()) {
     throw std::logic_error("load test " + name_ + ": with_model() needs an entry before it");

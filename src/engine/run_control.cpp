@@ -22,7 +22,10 @@ run_control::run_control(load_test test, run_options options, run_setup setup)
     : test_(std::move(test)),
       options_(std::move(options)),
       setup_(setup),
-      series_(setup.interval, options_.max_series_points) {}
+      series_(setup.interval, options_.max_series_points) {
+  thresholds_ = test_.thresholds();
+  thresholds_.insert(thresholds_.end(), options_.thresholds.begin(), options_.thresholds.end());
+}
 
 run_control::~run_control() {
   stop("stopped");
@@ -161,7 +164,47 @@ void run_control::append_complete_locked() {
       part.length_us = std::clamp<std::int64_t>(end_us_ - part.start_us, 0, part.length_us);
     series_.append(part);
     ++next_append_;
+    check_thresholds_locked(part);
   }
+}
+
+// abort_on_fail thresholds judge everything measured so far, once per complete interval.
+void run_control::check_thresholds_locked(const interval& latest) {
+  so_far_.merge(latest);
+  so_far_.sessions_active = latest.sessions_active;
+  if (stop_sent_) return;
+  const std::chrono::microseconds elapsed{latest.start_us + latest.length_us};
+  for (std::size_t i = 0; i < thresholds_.size(); ++i) {
+    const auto& t = thresholds_[i];
+    if (!t.aborts_at(elapsed)) continue;
+    if (!evaluate(t, so_far_, static_cast<double>(elapsed.count()) / 1e6).breached()) continue;
+    aborted_by_ = i;
+    send_stop_locked("threshold " + t.text);
+    return;
+  }
+}
+
+std::vector<threshold_verdict> run_control::verdicts(const run_results& results) const {
+  std::vector<threshold_verdict> out;
+  for (std::size_t i = 0; i < thresholds_.size(); ++i) {
+    const auto r = evaluate(thresholds_[i], results);
+    threshold_verdict v;
+    v.threshold = thresholds_[i].text;
+    v.status = r.passed() ? "passed" : r.breached() ? "failed" : "no_data";
+    v.text = r.text;
+    if (r.decisive) {
+      v.metric = r.measurements[*r.decisive].metric;
+      v.value = r.measurements[*r.decisive].value;
+    }
+    // A threshold that stopped the run failed, whatever the whole run says afterwards.
+    if (aborted_by_ == i) {
+      v.aborted_run = true;
+      v.status = "failed";
+      v.text += " (aborted the run)";
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 void run_control::send_stop_locked(const std::string& reason) {
@@ -178,6 +221,7 @@ void run_control::finish_locked() {
   final_.duration_us = end_us_ >= 0 ? end_us_ : elapsed_us();
   final_.partial = stop_sent_;
   assess_saturation(final_.generator, setup_.limits);
+  final_.thresholds = verdicts(final_);
   finished_ = true;
 }
 

@@ -74,6 +74,8 @@ class run_control {
   bool interval_complete_locked(std::size_t index) const;
   void send_stop_locked(const std::string& reason);
   void finish_locked();
+  void check_thresholds_locked(const interval& latest);
+  std::vector<threshold_verdict> verdicts(const run_results& results) const;
   progress_snapshot progress_locked() const;
   std::int64_t elapsed_us() const;
 
@@ -98,6 +100,9 @@ class run_control {
   interval_series series_;
   run_results total_;  // every part merged as it arrives
   generator_report generator_;
+  std::vector<threshold> thresholds_;  // the test's, then the options'
+  interval so_far_;                     // every complete interval merged, for abort_on_fail
+  std::optional<std::size_t> aborted_by_;
   std::optional<std::string> stop_request_;
   bool stop_sent_ = false;
   bool finished_ = false;

@@ -90,7 +90,27 @@ std::string export_json(const run_results& results, const export_options& option
   const auto& gen = results.generator;
   if (!gen.schedule_lag.empty() || results.arrivals.dropped > 0 || gen.saturated())
     out.push_back(generator_json(results, options.unit));
+  if (!results.thresholds.empty()) {
+    ordered_json entry;
+    entry["action"] = "thresholds";
+    entry["passed"] = results.thresholds_passed();
+    entry["thresholds"] = thresholds_json(results);
+    out.push_back(std::move(entry));
+  }
   return out.dump() + "\n";
+}
+
+nlohmann::json thresholds_json(const run_results& results) {
+  auto out = nlohmann::json::array();
+  for (const auto& v : results.thresholds) {
+    out.push_back({{"threshold", v.threshold},
+                   {"status", v.status},
+                   {"metric", v.metric},
+                   {"value", v.value},
+                   {"aborted_run", v.aborted_run},
+                   {"text", v.text}});
+  }
+  return out;
 }
 
 std::string export_raw(const run_results& results, const export_options&) {

@@ -138,6 +138,14 @@ std::string summary_table(const run_results& results, double duration_s) {
                        ms(gen.schedule_lag.value_at_percentile(50)),
                        ms(gen.schedule_lag.value_at_percentile(99)), ms(gen.schedule_lag.max()));
   }
+  if (!results.thresholds.empty()) {
+    const auto failed = std::count_if(results.thresholds.begin(), results.thresholds.end(),
+                                      [](const threshold_verdict& v) { return !v.passed(); });
+    out += fmt::format("\nthresholds: {} of {} passed{}\n", results.thresholds.size() - failed,
+                       results.thresholds.size(), failed ? " -- THRESHOLDS FAILED" : "");
+    for (const auto& v : results.thresholds)
+      out += fmt::format("  {} {}\n", v.passed() ? "ok  " : "FAIL", v.text);
+  }
   return out;
 }
 

@@ -186,6 +186,7 @@ void run_results::merge(const run_results& other) {
     start_unix_ms = other.start_unix_ms;
   duration_us = std::max(duration_us, other.duration_us);
   partial = partial || other.partial;
+  thresholds.clear();
   if (load_test.empty()) load_test = other.load_test;
 }
 
@@ -269,5 +270,10 @@ metric_filter::metric_filter(std::function<bool(const metric_key&)> predicate)
     : predicate_(std::move(predicate)) {}
 
 bool metric_filter::passes(const metric_key& key) const { return !predicate_ || predicate_(key); }
+
+bool run_results::thresholds_passed() const {
+  return std::all_of(thresholds.begin(), thresholds.end(),
+                     [](const threshold_verdict& v) { return v.passed(); });
+}
 
 }  // namespace chaperon

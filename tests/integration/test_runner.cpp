@@ -86,8 +86,11 @@ TEST(Runner, StopEndsTheRunWithinTwoSecondsAndKeepsWhatWasMeasured) {
   EXPECT_EQ(r.sessions.started, 8u);
   EXPECT_EQ(r.sessions.timed_out, 8u) << "stopped sessions end as stopped";
   EXPECT_EQ(r.session_errors["stopped"], 8u);
-  EXPECT_EQ(count_of(r, demo.url() + "/"), demo.path_count("/"))
-      << "every answered request is in the results";
+  // A request in flight when the stop came is cancelled: the server may have answered it
+  // already, but no more than one per session.
+  const auto answered = demo.path_count("/");
+  EXPECT_LE(count_of(r, demo.url() + "/"), answered);
+  EXPECT_GE(count_of(r, demo.url() + "/") + 8, answered);
 }
 
 TEST(Runner, IntervalSeriesAddsUpToTheFinalResultsExactly) {
@@ -169,6 +172,80 @@ TEST(Runner, ABadShareIsASetupError) {
   EXPECT_FALSE(parse_share("1/0"));
   EXPECT_FALSE(parse_share("x/2"));
   EXPECT_FALSE(parse_share("2"));
+}
+
+}  // namespace
+}  // namespace chaperon::itest
+
+namespace chaperon::itest {
+namespace {
+
+TEST(Runner, ThresholdsAreJudgedAtTheEnd) {
+  demo_server demo;
+  auto test = load_test{"Runner.Thresholds"}
+                  .default_config({{"base_url", demo.url()}, {"path", "/"}, {"times", 20}})
+                  .scenario(2, make_scenario("A", get_path))
+                  .threshold("", "errors < 1%")
+                  .threshold("get(" + demo.url() + "/)", "p(99) < 1us")
+                  .threshold("get(" + demo.url() + "/nothing)", "count > 0");
+  auto r = run_load_test(test);
+  ASSERT_EQ(r.thresholds.size(), 3u);
+  EXPECT_EQ(r.thresholds[0].status, "passed") << r.thresholds[0].text;
+  EXPECT_EQ(r.thresholds[1].status, "failed") << r.thresholds[1].text;
+  EXPECT_EQ(r.thresholds[1].metric, "get(" + demo.url() + "/)");
+  EXPECT_EQ(r.thresholds[2].status, "no_data") << "a selector that matches nothing fails";
+  EXPECT_FALSE(r.thresholds_passed());
+  EXPECT_FALSE(r.partial);
+}
+
+task<void> get_errors(session& s) {
+  co_await s.loop("fail", s.config_duration("for"), [](session& t) -> task<void> {
+    co_await t.get("/status/500");
+    co_await t.delay(5ms);
+  });
+}
+
+TEST(Runner, AbortOnFailStopsTheRunAfterItsGracePeriod) {
+  demo_server demo;
+  auto test = load_test{"Runner.Abort"}
+                  .default_config({{"base_url", demo.url()}, {"for", "60s"}})
+                  .scenario(4, make_scenario("Fail", get_errors));
+  run_options o = fast_intervals(2);
+  o.thresholds.push_back(parse_threshold("errors<1%,abort_on_fail,grace=300ms"));
+  const auto start = std::chrono::steady_clock::now();
+  auto r = run_load_test(test, o);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, 300ms) << "not before the grace period";
+  EXPECT_LT(took, 3s);
+  EXPECT_TRUE(r.partial);
+  ASSERT_EQ(r.thresholds.size(), 1u);
+  EXPECT_TRUE(r.thresholds[0].aborted_run);
+  EXPECT_EQ(r.thresholds[0].status, "failed");
+  EXPECT_EQ(r.session_errors["threshold errors<1%,abort_on_fail,grace=300ms"], 4u)
+      << "sessions name what stopped them";
+}
+
+TEST(Runner, CliExitsWith99WhenAThresholdFailsAnd2ForAMalformedOne) {
+  demo_server demo;
+  temp_dir dir;
+  auto quick = [&](std::string threshold) {
+    return run_command({{CHAPERON_CLI_BINARY, "quick", demo.url() + "/", "-s", "2", "-d",
+                         "300ms", "--no-progress", "-o", (dir.path() / "q").string(),
+                         "--threshold", std::move(threshold)},
+                        {}},
+                       60s);
+  };
+  auto failed = quick("p99<1us");
+  EXPECT_EQ(failed.exit_code, 99) << failed.err;
+  EXPECT_NE(failed.out.find("THRESHOLDS FAILED"), std::string::npos) << failed.out;
+  auto report = nlohmann::json::parse(read_text_file(dir.path() / "q.config.json"));
+  EXPECT_EQ(report["thresholds"][0]["status"], "failed");
+  auto passed = quick("errors<1%");
+  EXPECT_EQ(passed.exit_code, 0) << passed.err << passed.out;
+  auto malformed = quick("p99<200xs");
+  EXPECT_EQ(malformed.exit_code, 2);
+  EXPECT_NE(malformed.err.find("p99<200xs"), std::string::npos) << malformed.err;
+  EXPECT_NE(malformed.err.find("column"), std::string::npos) << malformed.err;
 }
 
 }  // namespace
