@@ -32,10 +32,14 @@
 
 namespace chaperon {
 
+class session;
 namespace detail {
 class session_state;
 struct wait_slot;
-}
+// The engine's way to a session's private state (engine/session_state.hpp).
+session_state& state_of(session& s) noexcept;
+const session_state& state_of(const session& s) noexcept;
+}  // namespace detail
 struct scenario_ref;
 class action;
 struct action_result;
@@ -265,11 +269,9 @@ class session {
   void log_warn(std::string_view m) const { log(log_level::warn, m); }
   void log_error(std::string_view m) const { log(log_level::error, m); }
 
-  // For the engine.
-  detail::session_state& state() noexcept { return *state_; }
-  const detail::session_state& state() const noexcept { return *state_; }
-
  private:
+  friend detail::session_state& detail::state_of(session& s) noexcept;
+  friend const detail::session_state& detail::state_of(const session& s) noexcept;
   void throw_if_stopped() const;
   json& writable_config();
   void spawn_task(std::string name, task_fn fn);

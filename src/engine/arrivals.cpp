@@ -251,7 +251,7 @@ using lifecycles = std::vector<scenario_lifecycle>;
 // the pool.
 task<bool> run_iteration(session& s, const load_test_entry& entry, lifecycles& scenarios,
                          steady::time_point due) {
-  auto& st = s.state();
+  auto& st = state_of(s);
   auto start = steady::now();
   st.model.schedule_lag = std::max(
       std::chrono::microseconds{0}, std::chrono::duration_cast<std::chrono::microseconds>(start - due));
@@ -304,7 +304,7 @@ task<void> run_pooled(session& s, arrival_driver& driver, steady::time_point fir
   for (auto& sc : scenarios) {
     if (!failure) failure = sc.failure();
   }
-  if (failure) s.state().run.failure = describe_failure(failure);
+  if (failure) state_of(s).run.failure = describe_failure(failure);
 }
 
 struct pooled_job {

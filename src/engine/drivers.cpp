@@ -57,7 +57,7 @@ struct plain_job {
     }
   }
   task<void> body(session& s) {
-    if (!s.state().run.failure.empty()) return nothing();
+    if (!state_of(s).run.failure.empty()) return nothing();
     return run_sequence(s, *entry);
   }
   void ended(session_state& st) {

@@ -23,7 +23,7 @@ namespace chaperon::detail {
 template <class Job>
 detached drive(shard& w, std::unique_ptr<session_state> owned, Job job) {
   session s(std::move(owned));
-  session_state& state = s.state();
+  session_state& state = state_of(s);
   w.attach(state, Job::counted);
   job.started(state);
   try {

@@ -34,7 +34,7 @@ task<void> initial_delay(session& s) {
 // Awaits (with the usual timeout) the tasks started at `depth` or deeper that nobody awaited.
 // session::await takes the task of the session's current depth first, which is `depth` here.
 task<void> await_leftovers(session& s, std::uint16_t depth) {
-  auto& st = s.state();
+  auto& st = state_of(s);
   while (auto* part = st.tasks_if_any()) {
     auto it = std::find_if(part->tasks.begin(), part->tasks.end(),
                            [depth](const auto& t) { return !t->awaited && t->depth >= depth; });
@@ -47,7 +47,7 @@ task<void> await_leftovers(session& s, std::uint16_t depth) {
 }  // namespace
 
 scenario_lifecycle::scenario_lifecycle(session& s, const scenario_ref& ref)
-    : s_(&s), ref_(&ref), depth_(s.state().run.depth) {}
+    : s_(&s), ref_(&ref), depth_(state_of(s).run.depth) {}
 
 void scenario_lifecycle::note_current_exception() noexcept {
   try {
@@ -60,7 +60,7 @@ void scenario_lifecycle::note_current_exception() noexcept {
 }
 
 task<bool> scenario_lifecycle::init(bool with_initial_delay) {
-  s_->state().run.scenario = ref_->name;
+  state_of(*s_).run.scenario = ref_->name;
   try {
     sc_ = ref_->make();
     co_await sc_->init(*s_);
@@ -73,7 +73,7 @@ task<bool> scenario_lifecycle::init(bool with_initial_delay) {
 }
 
 scenario_lifecycle::run_awaiter scenario_lifecycle::run() {
-  s_->state().run.scenario = ref_->name;
+  state_of(*s_).run.scenario = ref_->name;
   return run_awaiter(*this, sc_->run(*s_));
 }
 
@@ -90,7 +90,7 @@ task<bool> scenario_lifecycle::end_tasks() {
     }
   }
   // A stopped session has stopped its tasks already; after a failure they stop here.
-  if (!ok) stop_tasks(s_->state(), depth_, "scenario failed");
+  if (!ok) stop_tasks(state_of(*s_), depth_, "scenario failed");
   co_await join_tasks(*s_, depth_);
   co_return ok;
 }
@@ -98,7 +98,7 @@ task<bool> scenario_lifecycle::end_tasks() {
 task<void> scenario_lifecycle::teardown() {
   if (!sc_) co_return;
   co_await end_tasks();
-  s_->state().run.scenario = ref_->name;
+  state_of(*s_).run.scenario = ref_->name;
   try {
     co_await sc_->teardown(*s_);
   } catch (...) {
@@ -108,7 +108,7 @@ task<void> scenario_lifecycle::teardown() {
 }
 
 task<void> run_sequence(session& s, const load_test_entry& entry) {
-  auto& state = s.state();
+  auto& state = state_of(s);
   for (std::size_t i = 0; i < entry.sequence.size(); ++i) {
     if (i > 0) {
       if (s.stopped()) break;

@@ -154,3 +154,10 @@ void session::log(log_level level, std::string_view message) const {
 }
 
 }  // namespace chaperon
+
+namespace chaperon::detail {
+
+session_state& state_of(session& s) noexcept { return *s.state_; }
+const session_state& state_of(const session& s) noexcept { return *s.state_; }
+
+}  // namespace chaperon::detail

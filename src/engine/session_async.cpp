@@ -212,7 +212,7 @@ task<bool> session::await_signal(signal_callback callback) {
 
 namespace detail {
 task<void> join_tasks(session& s, std::uint16_t depth) {
-  auto* part = s.state().tasks_if_any();
+  auto* part = state_of(s).tasks_if_any();
   if (!part) co_return;
   for (std::size_t i = 0; i < part->tasks.size(); ++i) {
     auto t = part->tasks[i];

@@ -123,7 +123,7 @@ void print_ws(const session_state& st, std::string_view action, const ws_result&
 
 void finish(session& s, std::string_view action, const std::string& metric_target,
             const ws_result& r, const ws_options& opts) {
-  auto& st = s.state();
+  auto& st = state_of(s);
   record_ws(st, action, metric_target, r);
   if (st.owner.settings().print_results) print_ws(st, action, r);
   if (opts.result_callback()) opts.result_callback()(s, r);
@@ -315,7 +315,7 @@ task<ws_result> session::ws_send_json(const json& value, ws_options opts) {
 task<ws_result> detail::send_frame(session& s, net::ws_opcode op, std::string_view payload,
                                    ws_options opts) {
   if (s.stopped()) throw session_stopped(s.stop_reason());
-  auto& st = s.state();
+  auto& st = detail::state_of(s);
   auto* conn = detail::find_ws(st, opts.connection_name());
   if (!conn) {
     ws_result r = detail::not_connected(opts.connection_name());
@@ -361,7 +361,7 @@ task<ws_result> session::ws_recv(ws_options opts) {
 namespace {
 task<ws_result> await_matching(session& s, const ws_options& opts,
                                const std::function<bool(const ws_message&)>& matches) {
-  auto& st = s.state();
+  auto& st = detail::state_of(s);
   auto* conn = detail::find_ws(st, opts.connection_name());
   if (!conn) {
     ws_result r = detail::not_connected(opts.connection_name());
