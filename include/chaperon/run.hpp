@@ -120,8 +120,8 @@ class load_test_run {
 //
 // The results carry the generator's own figures (results.generator): schedule lag of rate-driven
 // starts, event-loop delay and engine-thread CPU. When they show that the generator could not
-// keep up (config `saturation_lag`, default 5 ms, for lag and loop-delay p99; CPU above 95% of a
-// second) results.generator.saturation says why.
+// keep up (config `saturation_lag`, default 5 ms, for lag and loop-delay p99)
+// results.generator.saturation says why; the CPU figure is information only.
 load_test_run start_load_test(load_test test, run_options options = {});
 
 // start_load_test(test, options).wait(): runs the load test to completion (or until

@@ -147,12 +147,8 @@ void assess_saturation(generator_report& report, const saturation_thresholds& li
   const auto loop = report.loop_delay.value_at_percentile(99);
   if (!report.loop_delay.empty() && loop > limits.lag_us)
     report.saturation.push_back(fmt::format(
-        "event-loop delay p99 {} > {}: ready work waited for a engine thread", ms_text(loop),
+        "event-loop delay p99 {} > {}: ready work waited for an engine thread", ms_text(loop),
         ms_text(limits.lag_us)));
-  if (report.max_thread_cpu > limits.cpu)
-    report.saturation.push_back(
-        fmt::format("a engine thread was on CPU {:.0f}% of a second (limit {:.0f}%)",
-                    report.max_thread_cpu * 100, limits.cpu * 100));
 }
 
 bool is_http_method(std::string_view action) {

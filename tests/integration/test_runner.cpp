@@ -250,3 +250,46 @@ TEST(Runner, CliExitsWith99WhenAThresholdFailsAnd2ForAMalformedOne) {
 
 }  // namespace
 }  // namespace chaperon::itest
+
+namespace chaperon::itest {
+namespace {
+
+task<void> hammer(session& s) {
+  co_await s.loop("hammer", s.config_duration("for"), [](session& t) -> task<void> {
+    co_await t.get("/");
+  });
+}
+
+// A closed loop at full speed keeps its thread on CPU, but its event loop answers in time: its
+// latencies are not distorted, so it is not flagged. (Runs alone: label integration-timing.)
+TEST(Runner, SaturationIsNotFlaggedForAHealthyFullSpeedRun) {
+  demo_server demo;
+  auto test = load_test{"Runner.FullSpeed"}
+                  .default_config({{"base_url", demo.url()}, {"for", "1500ms"}})
+                  .scenario(20, make_scenario("Hammer", hammer));
+  run_options o;
+  o.threads = 1;
+  auto r = run_load_test(test, o);
+  EXPECT_GT(r.total_requests(), 1000u);
+  EXPECT_GT(r.generator.max_thread_cpu, 0.5) << "the thread was busy";
+  EXPECT_FALSE(r.generator.saturated())
+      << (r.generator.saturation.empty() ? "" : r.generator.saturation.front());
+}
+
+// An arrival rate far beyond what one thread can start falls behind its schedule: flagged.
+TEST(Runner, SaturationIsFlaggedForAnOpenModelBeyondTheGenerator) {
+  demo_server demo;
+  auto test = load_test{"Runner.Saturated"}
+                  .default_config({{"base_url", demo.url()}, {"path", "/"}})
+                  .scenario(make_scenario("Get", get_path))
+                  .with_model(load_model::constant_rate(400'000, 1s, 10'000));
+  run_options o;
+  o.threads = 1;
+  auto r = run_load_test(test, o);
+  ASSERT_TRUE(r.generator.saturated());
+  EXPECT_NE(r.generator.saturation.front().find("schedule lag p99"), std::string::npos)
+      << r.generator.saturation.front();
+}
+
+}  // namespace
+}  // namespace chaperon::itest

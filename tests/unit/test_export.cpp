@@ -255,7 +255,8 @@ TEST(export_csv, has_only_metric_rows_when_the_generator_is_saturated) {
   auto r = sample_results();
   r.arrivals = {10, 190};
   r.generator.max_thread_cpu = 0.99;
-  r.generator.saturation = {"a worker thread was on CPU 99% of a second (limit 95%)"};
+  r.generator.saturation = {
+      "event-loop delay p99 9.000 ms > 5.000 ms: ready work waited for an engine thread"};
   EXPECT_EQ(export_csv(r), export_csv(sample_results()));
 
   auto lagging = open_model_results();

@@ -282,7 +282,7 @@ TEST(run_results, corrected_figures_round_trip_through_json) {
       nlohmann::json::parse(R"({"generator":{"saturation":[1]}})")));
 }
 
-TEST(assess_saturation, flags_lag_loop_delay_and_cpu_in_plain_words) {
+TEST(assess_saturation, flags_lag_and_loop_delay_in_plain_words_and_not_cpu) {
   generator_report g;
   assess_saturation(g);
   EXPECT_FALSE(g.saturated());
@@ -300,11 +300,10 @@ TEST(assess_saturation, flags_lag_loop_delay_and_cpu_in_plain_words) {
   EXPECT_NE(g.saturation[0].find("schedule lag p99 20.000 ms > 5.000 ms"), std::string::npos);
 
   g.loop_delay.record(9'000, 100);
-  g.max_thread_cpu = 0.99;
-  assess_saturation(g, {.lag_us = 8000, .cpu = 0.95});
-  ASSERT_EQ(g.saturation.size(), 3u);
+  g.max_thread_cpu = 0.99;  // a busy thread whose loop still answers is no verdict
+  assess_saturation(g, {.lag_us = 8000});
+  ASSERT_EQ(g.saturation.size(), 2u);
   EXPECT_NE(g.saturation[1].find("event-loop delay p99"), std::string::npos);
-  EXPECT_NE(g.saturation[2].find("99%"), std::string::npos);
 }
 
 TEST(metrics_recorder, corrected_values_go_to_their_own_set) {
