@@ -63,7 +63,7 @@
     } else {
       banners.appendChild(el("div", { class: "banner good", id: "verdict" }, [
         el("strong", { text: "Generator kept up:" }),
-        el("span", { text: "no sign of saturation (schedule lag, event-loop delay, CPU)." })]));
+        el("span", { text: "no sign of saturation (schedule lag, event-loop delay)." })]));
     }
   }
 
