@@ -19,7 +19,7 @@ namespace chaperon {
 // failure part of error metric names and appear in exported results.
 enum class failure : std::uint8_t {
   none,             // no failure ("" as a name)
-  resolve,          // the host name did not resolve
+  dns,              // the host name did not resolve
   connect,          // the TCP connection was refused or failed
   connect_timeout,  // connecting took longer than the connect timeout
   timeout,          // the response (or WebSocket message) took longer than its timeout
@@ -32,6 +32,7 @@ enum class failure : std::uint8_t {
   decode,           // decode_json() was asked and the body was not JSON
   rejected,         // a WebSocket upgrade was answered with another status than 101
   not_connected,    // a WebSocket action on a connection that is not open
+  invalid_url,      // the URL did not parse, or a relative path had no base_url to join
 };
 
 // The stable name of a failure kind: "timeout", "connect", ...; "" for failure::none.

@@ -80,7 +80,7 @@ class session {
   }
   template <class T>
   T config_as(const config_path& key, T fallback) const {
-    const json* v = find_path(config_root(), key);
+    const json* v = find_config(key);
     return v ? v->template get<T>() : fallback;
   }
   // A duration config value (number = ms, or "250ms", "2s", ...).
@@ -88,6 +88,9 @@ class session {
   std::chrono::microseconds config_duration(const config_path& key,
                                             std::chrono::microseconds fallback) const;
   bool has_config(const config_path& key) const;
+  // The value at key, or nullptr. Every config read goes through here, so that the run can tell
+  // which keys nothing read (a typo in a key is reported once per run).
+  const json* find_config(const config_path& key) const;
   const json& config_root() const noexcept;
   void set_config(const config_path& key, json value);
   void set_config(const json& object);  // deep-merged into the config
@@ -144,6 +147,9 @@ class session {
   // ---- metrics ---------------------------------------------------------------------------------
   // Records `value` under a custom metric name.
   void add_metric(std::string_view name, std::chrono::microseconds value);
+  // Records a value that is not a duration (a count, a size in bytes) under a custom metric name.
+  // It is exported as recorded, without the time unit conversion durations get.
+  void add_value(std::string_view name, std::int64_t value);
   // Runs fn(session&) (a coroutine) and records its duration under `name`.
   template <class Fn>
     requires std::invocable<Fn&, session&>

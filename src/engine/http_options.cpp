@@ -23,7 +23,7 @@ std::string_view method_name(http_method m) noexcept {
 std::string_view to_string(failure f) noexcept {
   switch (f) {
     case failure::none: return "";
-    case failure::resolve: return "resolve";
+    case failure::dns: return "dns";
     case failure::connect: return "connect";
     case failure::connect_timeout: return "connect_timeout";
     case failure::timeout: return "timeout";
@@ -36,6 +36,7 @@ std::string_view to_string(failure f) noexcept {
     case failure::decode: return "decode";
     case failure::rejected: return "rejected";
     case failure::not_connected: return "not_connected";
+    case failure::invalid_url: return "invalid_url";
   }
   return "io";
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <random>
 
+#include "engine/config_reads.hpp"
 #include "engine/session_state.hpp"
 #include "engine/shard.hpp"
 
@@ -20,14 +21,19 @@ const std::string& session::name() const noexcept { return state_->name; }
 
 const json& session::config_root() const noexcept { return *state_->config; }
 
+const json* session::find_config(const config_path& key) const {
+  detail::note_config_read(*state_, key);
+  return find_path(*state_->config, key);
+}
+
 const json& session::config(const config_path& key) const {
-  const json* v = find_path(*state_->config, key);
+  const json* v = find_config(key);
   if (!v) throw required_config_missing(key.str(), name());
   return *v;
 }
 
 json session::config(const config_path& key, json fallback) const {
-  const json* v = find_path(*state_->config, key);
+  const json* v = find_config(key);
   return v ? *v : fallback;
 }
 
@@ -37,12 +43,12 @@ std::chrono::microseconds session::config_duration(const config_path& key) const
 
 std::chrono::microseconds session::config_duration(const config_path& key,
                                                    std::chrono::microseconds fallback) const {
-  const json* v = find_path(*state_->config, key);
+  const json* v = find_config(key);
   return v ? parse_duration(*v, key.str()) : fallback;
 }
 
 bool session::has_config(const config_path& key) const {
-  return find_path(*state_->config, key) != nullptr;
+  return find_config(key) != nullptr;
 }
 
 json& session::writable_config() {
@@ -100,11 +106,6 @@ void session::update_assign(const config_path& key, const std::function<json(con
 void session::delete_assign(const config_path& key) { erase_path(state_->assigned, key); }
 
 // ---- metrics, control, logging ---------------------------------------------------------------
-
-void session::add_metric(std::string_view metric, std::chrono::microseconds value) {
-  auto& rec = state_->owner.recorder();
-  rec.record(metric_key{state_->metric_session(), std::string(metric), {}, {}}, value.count());
-}
 
 void session::throw_if_stopped() const {
   if (state_->stop != detail::stop_kind::none) throw session_stopped(state_->stop_reason);

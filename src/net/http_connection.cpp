@@ -94,7 +94,7 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
     auto endpoints = svc.resolve(key.host, key.port, ec);
     if (ec || endpoints.empty()) {
       if (!ec) ec = std::make_error_code(std::errc::host_unreachable);
-      asio::post(svc.io(), [this, ec] { finish(ec, failure::resolve); });
+      asio::post(svc.io(), [this, ec] { finish(ec, failure::dns); });
       return;
     }
     connecting = true;

@@ -128,7 +128,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
     if (ec || endpoints.empty()) {
       if (!ec) ec = std::make_error_code(std::errc::host_unreachable);
       asio::post(svc.io(), [self = shared_from_this(), ec] {
-        self->fail_connect(ec, failure::resolve);
+        self->fail_connect(ec, failure::dns);
       });
       return;
     }
