@@ -2,12 +2,18 @@
 # Installs what chaperon needs on Debian 12 (only what is missing) and builds it.
 # Idempotent: a second run installs nothing and rebuilds only what changed.
 #
-# Usage: scripts/setup.sh [TARGET...]
+# Usage: scripts/setup.sh [--bench] [TARGET...]
+#   --bench: also installs the peers that only the benchmarks compare with (Locust)
 #   no target: builds everything (library, CLI, demo target, tests) and installs the npm packages
 #   of the WebSocket test peer; with targets (e.g. chaperon-cli chaperon-demo): builds only those,
 #   and skips the test peer, which only the tests use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bench=false
+if [[ ${1:-} == --bench ]]; then
+  bench=true
+  shift
+fi
 targets=("$@")
 
 packages=(
@@ -22,6 +28,10 @@ packages=(
 # Only the tests use these (a real browser for the HTML report and dashboard tests).
 if ((${#targets[@]} == 0)); then
   packages+=(chromium prometheus)
+fi
+# Only bench/scenario_vs_peers.py uses it.
+if $bench; then
+  packages+=(python3-locust)
 fi
 
 missing=()
