@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 
+from demo_target import start_demo
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 LOCUST = "/usr/bin/locust"  # Debian's, whatever python3 is first on PATH
@@ -38,16 +40,6 @@ def build_driver(build):
     print(f"built bench/scenario_driver.cpp in {time.monotonic() - start:.1f} s", flush=True)
     return os.path.join(build, "bench_scenario_driver")
 
-
-def start_demo(build, core):
-    cmd = ["taskset", "-c", str(core), os.path.join(build, "chaperon-demo"), "--port", "0"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()  # bounded: the demo prints this line or exits
-    m = re.search(r"listening on (http://\S+)", line)
-    if not m:
-        proc.kill()
-        sys.exit(f"demo did not start: {line!r}")
-    return proc, m.group(1)
 
 
 def measured(cmd, timeout, ok_codes=(0,)):

@@ -22,6 +22,8 @@ import subprocess
 import sys
 import time
 
+from demo_target import start_demo
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -36,16 +38,6 @@ def compile_driver(build, name="ws_driver"):
     print(f"built bench/{name}.cpp (a program over the library) in {time.monotonic() - start:.1f} s")
     return os.path.join(build, f"bench_{name}")
 
-
-def start_demo(build, core):
-    cmd = ["taskset", "-c", str(core), os.path.join(build, "chaperon-demo"), "--port", "0"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()  # bounded: the demo prints this line or exits
-    m = re.search(r"listening on (http://\S+)", line)
-    if not m:
-        proc.kill()
-        sys.exit(f"demo did not start: {line!r}")
-    return proc, m.group(1)
 
 
 def measured(cmd, timeout):
