@@ -23,7 +23,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nginx-light wrk nodejs npm
   clang-14 libclang-common-14-dev
-  libprotobuf-dev protobuf-compiler libsnappy-dev
+  libprotobuf-dev protobuf-compiler libsnappy-dev libgrpc++-dev protobuf-compiler-grpc
 )
 # Only the tests use these (a real browser for the HTML report and dashboard tests).
 if ((${#targets[@]} == 0)); then
