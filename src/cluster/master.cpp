@@ -1,0 +1,280 @@
+#include "cluster/master.hpp"
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "chaperon/error.hpp"
+#include "cluster/token.hpp"
+#include "cluster/wire.hpp"
+#include "cluster/write_queue.hpp"
+
+namespace chaperon::cluster {
+
+using clock = std::chrono::steady_clock;
+
+class worker_link;
+
+// A test in flight: which nodes still owe their share, and what came back.
+struct running_test {
+  std::string id;
+  std::map<std::string, std::string> pending;  // node id -> node name
+  cluster_results out;
+};
+
+struct master_state {
+  master_options options;
+  mutable std::mutex mutex;
+  mutable std::condition_variable changed;
+  struct node {
+    node_info info;
+    worker_link* link = nullptr;  // null once its stream is done
+    clock::time_point last_seen;
+  };
+  std::map<std::string, node> nodes;
+  std::optional<running_test> test;
+  std::uint64_t next_id = 1;
+  std::unique_ptr<v1::Cluster::CallbackService> service;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+  std::jthread monitor;
+
+  std::string joined(node_info info, worker_link* link);
+  void seen(const std::string& id);
+  void finished(const std::string& id, const v1::Finished& f);
+  void gone(const std::string& id, const std::string& why);
+  void watch(std::stop_token stop);
+  // Under the mutex: the node no longer owes its share of the running test.
+  void settle(const std::string& id, const std::string& lost_reason);
+};
+
+// The master's end of one worker's stream. Lives until gRPC calls OnDone.
+class worker_link final : public grpc::ServerBidiReactor<v1::WorkerMessage, v1::MasterMessage> {
+ public:
+  worker_link(master_state& m, grpc::CallbackServerContext* ctx) : master_(m), ctx_(ctx) {
+    StartRead(&in_);
+  }
+
+  // Any thread.
+  void send(v1::MasterMessage m) {
+    if (const auto* next = writes_.push(std::move(m))) StartWrite(next);
+  }
+  void cancel() { ctx_->TryCancel(); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return end(grpc::Status::OK);
+    if (id_.empty()) {
+      if (!in_.has_registration()) return end({grpc::StatusCode::FAILED_PRECONDITION, "register first"});
+      if (!token_matches(in_.registration().token(), master_.options.token)) {
+        return end({grpc::StatusCode::UNAUTHENTICATED, "wrong cluster token"});
+      }
+      id_ = master_.joined(info_of(in_.registration()), this);
+      v1::MasterMessage welcome;
+      welcome.mutable_welcome()->set_worker_id(id_);
+      send(std::move(welcome));
+    } else if (in_.has_finished()) {
+      master_.finished(id_, in_.finished());
+    } else {
+      master_.seen(id_);
+    }
+    StartRead(&in_);
+  }
+  void OnWriteDone(bool ok) override {
+    auto step = writes_.done();
+    if (step.write) StartWrite(step.write);
+    if (step.finish) Finish(status_);
+  }
+  void OnDone() override {
+    if (!id_.empty()) master_.gone(id_, "its stream ended");
+    delete this;
+  }
+
+ private:
+  void end(grpc::Status status) {
+    status_ = std::move(status);
+    if (writes_.close()) Finish(status_);
+  }
+  static node_info info_of(const v1::Register& r) {
+    node_info info;
+    info.name = r.name();
+    info.version = r.version();
+    info.capacity = r.capacity();
+    info.threads = r.threads();
+    info.load_tests.assign(r.load_tests().begin(), r.load_tests().end());
+    return info;
+  }
+
+  master_state& master_;
+  grpc::CallbackServerContext* ctx_;
+  v1::WorkerMessage in_;
+  write_queue<v1::MasterMessage> writes_;
+  grpc::Status status_;
+  std::string id_;  // set once registered; read and written on gRPC's reactor thread only
+};
+
+namespace {
+
+class cluster_service final : public v1::Cluster::CallbackService {
+ public:
+  explicit cluster_service(master_state& m) : master_(m) {}
+  grpc::ServerBidiReactor<v1::WorkerMessage, v1::MasterMessage>* Join(
+      grpc::CallbackServerContext* ctx) override {
+    return new worker_link(master_, ctx);
+  }
+
+ private:
+  master_state& master_;
+};
+
+}  // namespace
+
+std::string master_state::joined(node_info info, worker_link* link) {
+  std::lock_guard lock(mutex);
+  info.id = "w" + std::to_string(next_id++);
+  auto id = info.id;
+  nodes[id] = node{std::move(info), link, clock::now()};
+  changed.notify_all();
+  return id;
+}
+
+void master_state::seen(const std::string& id) {
+  std::lock_guard lock(mutex);
+  if (auto it = nodes.find(id); it != nodes.end()) it->second.last_seen = clock::now();
+}
+
+void master_state::finished(const std::string& id, const v1::Finished& f) {
+  std::lock_guard lock(mutex);
+  if (auto it = nodes.find(id); it != nodes.end()) it->second.last_seen = clock::now();
+  if (!test || test->id != f.test_id() || !test->pending.contains(id)) return;
+  const auto name = test->pending[id];
+  if (!f.error().empty()) {
+    test->out.errors.push_back(name + ": " + f.error());
+  } else {
+    auto parsed = json::parse(f.results_json(), nullptr, false);
+    auto results = parsed.is_discarded() ? std::nullopt : run_results::try_from_json(parsed);
+    if (results) {
+      test->out.results.merge(*results);
+    } else {
+      test->out.errors.push_back(name + ": its results could not be read");
+    }
+  }
+  settle(id, {});
+}
+
+void master_state::gone(const std::string& id, const std::string& why) {
+  std::lock_guard lock(mutex);
+  nodes.erase(id);
+  settle(id, why);
+}
+
+void master_state::settle(const std::string& id, const std::string& lost_reason) {
+  if (!test) return;
+  auto it = test->pending.find(id);
+  if (it == test->pending.end()) return;
+  if (!lost_reason.empty()) test->out.lost.push_back(it->second + " (" + lost_reason + ")");
+  test->pending.erase(it);
+  changed.notify_all();
+}
+
+void master_state::watch(std::stop_token stop) {
+  std::unique_lock lock(mutex);
+  while (!stop.stop_requested()) {
+    changed.wait_for(lock, options.heartbeat, [&] { return stop.stop_requested(); });
+    const auto now = clock::now();
+    v1::MasterMessage beat;
+    beat.mutable_heartbeat()->set_sent_unix_us(unix_us(std::chrono::system_clock::now()));
+    for (auto& [id, n] : nodes) {
+      if (!n.link) continue;
+      if (now - n.last_seen > options.lost_after) {
+        // Its stream ends with the cancel; until then its share counts as lost already.
+        n.link->cancel();
+        n.link = nullptr;
+        settle(id, "no heartbeat for " + std::to_string(options.lost_after.count()) + " ms");
+      } else {
+        n.link->send(beat);
+      }
+    }
+  }
+}
+
+master::master(master_options options) : impl_(std::make_unique<master_state>()) {
+  impl_->options = std::move(options);
+  impl_->service = std::make_unique<cluster_service>(*impl_);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(impl_->options.listen, grpc::InsecureServerCredentials(), &impl_->port);
+  builder.RegisterService(impl_->service.get());
+  impl_->server = builder.BuildAndStart();
+  if (!impl_->server || impl_->port == 0) {
+    throw error("master: cannot listen on " + impl_->options.listen);
+  }
+  impl_->monitor = std::jthread([this](std::stop_token stop) { impl_->watch(stop); });
+}
+
+master::~master() {
+  impl_->monitor.request_stop();
+  impl_->changed.notify_all();
+  impl_->monitor.join();
+  // Cancels every worker's stream and waits for their reactors to finish.
+  impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  impl_->server->Wait();
+}
+
+int master::port() const noexcept { return impl_->port; }
+
+std::vector<node_info> master::nodes() const {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<node_info> out;
+  for (const auto& [id, n] : impl_->nodes) {
+    if (n.link) out.push_back(n.info);
+  }
+  return out;
+}
+
+bool master::wait_for_workers(std::size_t n, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mutex);
+  return impl_->changed.wait_for(lock, timeout, [&] {
+    std::size_t live = 0;
+    for (const auto& [id, node] : impl_->nodes) live += node.link != nullptr;
+    return live >= n;
+  });
+}
+
+cluster_results master::run(const run_spec& spec) {
+  std::unique_lock lock(impl_->mutex);
+  std::vector<std::pair<std::string, master_state::node*>> live;
+  for (auto& [id, n] : impl_->nodes) {
+    if (n.link) live.emplace_back(id, &n);
+  }
+  if (live.empty()) throw error("master: no worker has joined, so the test cannot run");
+  if (impl_->test) throw error("master: a test is running already");
+  auto& test = impl_->test.emplace();
+  test.id = "t" + std::to_string(impl_->next_id++);
+  const auto start_at = std::chrono::system_clock::now() + impl_->options.start_delay;
+  const auto options_json = spec.to_json().dump();
+  for (std::size_t i = 0; i < live.size(); ++i) {
+    auto& [id, n] = live[i];
+    test.pending[id] = n->info.name;
+    test.out.nodes.push_back(n->info.name);
+    v1::MasterMessage m;
+    auto* start = m.mutable_start();
+    start->set_test_id(test.id);
+    start->set_load_test(spec.load_test);
+    start->set_options_json(options_json);
+    start->set_share_index(static_cast<std::uint32_t>(i));
+    start->set_share_count(static_cast<std::uint32_t>(live.size()));
+    start->set_start_at_unix_us(unix_us(start_at));
+    n->link->send(std::move(m));
+  }
+  // Ends: every share reports, or its worker is lost (the monitor's heartbeat check bounds that).
+  impl_->changed.wait(lock, [&] { return impl_->test->pending.empty(); });
+  auto out = std::move(impl_->test->out);
+  impl_->test.reset();
+  if (!out.lost.empty() || !out.errors.empty()) out.results.partial = true;
+  return out;
+}
+
+}  // namespace chaperon::cluster

@@ -1,0 +1,69 @@
+#pragma once
+// The cluster's master: workers join it over gRPC (cluster.proto), and it runs load tests on them,
+// each worker taking an equal share, and merges what they measured exactly.
+//
+// No gRPC type appears here: the service, its streams and the server live in master.cpp.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chaperon/metrics.hpp"
+#include "cluster/run_spec.hpp"
+
+namespace chaperon::cluster {
+
+struct master_options {
+  std::string listen = "127.0.0.1:0";  // ADDR:PORT; port 0 picks a free one (see master::port)
+  std::string token;                   // workers must present it
+  // The master sends a heartbeat this often and takes a worker as lost when it has heard
+  // nothing from it for lost_after (a worker heartbeats as often).
+  std::chrono::milliseconds heartbeat{1000};
+  std::chrono::milliseconds lost_after{3000};
+  // Every node starts a test this long after the master sends it out, at the same instant.
+  std::chrono::milliseconds start_delay{300};
+};
+
+struct node_info {
+  std::string id;  // given by the master when the worker joins
+  std::string name;
+  std::string version;
+  std::uint32_t capacity = 0;
+  std::uint32_t threads = 0;
+  std::vector<std::string> load_tests;
+};
+
+struct cluster_results {
+  run_results results;              // merged over the nodes that finished; partial if any lost
+  std::vector<std::string> nodes;   // the names of the nodes that took a share
+  std::vector<std::string> lost;    // nodes lost mid-run: their share is missing
+  std::vector<std::string> errors;  // "<node>: <message>" for shares that could not run
+  bool ok() const { return lost.empty() && errors.empty(); }
+};
+
+struct master_state;  // master.cpp
+
+class master {
+ public:
+  // Starts serving; throws chaperon::error when it cannot listen on options.listen.
+  explicit master(master_options options);
+  ~master();
+  master(const master&) = delete;
+  master& operator=(const master&) = delete;
+
+  int port() const noexcept;
+  std::vector<node_info> nodes() const;
+  // Waits until at least n workers have joined; false when the timeout passed first.
+  bool wait_for_workers(std::size_t n, std::chrono::milliseconds timeout) const;
+  // Runs the test on every worker joined now, share i of n each, and returns the merged results
+  // once every share has ended or its worker was lost. Throws chaperon::error when no worker has
+  // joined.
+  cluster_results run(const run_spec& spec);
+
+ private:
+  std::unique_ptr<master_state> impl_;
+};
+
+}  // namespace chaperon::cluster
