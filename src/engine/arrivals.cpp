@@ -247,8 +247,9 @@ struct idle_awaiter {
 using lifecycles = std::vector<scenario_lifecycle>;
 
 // One iteration: run() of each scenario, from the arrival's intended time `due`. A failed run is
-// the iteration's failure, not the session's. False when the session has stopped and must leave
-// the pool.
+// the iteration's failure, not the session's; one stopped by scenario_timeout is also recorded as
+// `Error timeout iteration(<scenario>)`. False when the session has stopped and must leave the
+// pool.
 task<bool> run_iteration(session& s, const load_test_entry& entry, lifecycles& scenarios,
                          steady::time_point due) {
   auto& st = state_of(s);
@@ -269,7 +270,11 @@ task<bool> run_iteration(session& s, const load_test_entry& entry, lifecycles& s
       std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - start).count();
   metric_key key{st.metric_session(), "iteration", entry.scenario_name(), {}};
   record_latency(st, key, elapsed);
-  if (error) {
+  if (st.stop == stop_kind::timed_out) {
+    key.error = "timeout";
+    record_latency(st, key, elapsed);
+    live_counters::add(st.owner.counters().errors);
+  } else if (error) {
     key.error = "exception";
     record_latency(st, key, elapsed);
     live_counters::add(st.owner.counters().errors);
@@ -279,9 +284,13 @@ task<bool> run_iteration(session& s, const load_test_entry& entry, lifecycles& s
 }
 
 // A pooled session: init of each scenario once, then an iteration per arrival it is handed
-// until the driver closes or the session stops, then teardown of each.
+// until the driver closes or the session stops, then teardown of each. Config scenario_timeout
+// bounds each iteration, which is one run of the scenarios: a late one stops the session as
+// timed out, the session leaves the pool, and a new one takes the next arrival.
 task<void> run_pooled(session& s, arrival_driver& driver, steady::time_point first_due) {
   const auto& entry = *driver.plan().entry;
+  const auto timeout = scenario_deadline::configured(state_of(s));
+  scenario_deadline deadline;
   lifecycles scenarios;
   scenarios.reserve(entry.sequence.size());
   bool go_on = true;
@@ -294,7 +303,9 @@ task<void> run_pooled(session& s, arrival_driver& driver, steady::time_point fir
   idle_slot slot;
   slot.due = first_due;
   while (go_on) {
+    if (timeout) deadline.arm(state_of(s), *timeout);
     go_on = co_await run_iteration(s, entry, scenarios, slot.due);
+    deadline.disarm();
     if (!go_on || driver.closing()) break;
     co_await idle_awaiter{driver, slot};
     if (slot.quit || driver.closing()) break;

@@ -1,6 +1,6 @@
 // The kinds of session the one driver (drivers.hpp) runs on a shard besides the pooled ones: a
 // load-test session (its scenarios in sequence, under its scenario timeout) and the child session
-// of an async task.
+// of an async task; and the scenario timeout, which pooled sessions arm per iteration.
 #include <boost/asio/steady_timer.hpp>
 
 #include "engine/drivers.hpp"
@@ -8,37 +8,30 @@
 
 namespace chaperon::detail {
 
-namespace {
-
 namespace asio = boost::asio;
 
-// Config scenario_timeout: stops the session as timed out when due. The timer's completion may
-// be queued already when the session ends in the same round of the event loop; the handler
-// reaches the session only through `armed`, which dies with this object, the timer with it.
-class scenario_deadline {
- public:
-  // Throws config_error for a value that is not a duration.
-  void arm(session_state& st) {
-    const json* t = find_path(*st.config, config_path{"scenario_timeout"});
-    if (!t || t->is_null()) return;
-    auto due = parse_duration(*t, "scenario_timeout");
-    armed_ = std::make_shared<armed>(st.owner.io(), &st);
-    armed_->timer.expires_after(due);
-    armed_->timer.async_wait([weak = std::weak_ptr(armed_)](const boost::system::error_code& ec) {
-      auto a = weak.lock();
-      if (!ec && a) a->target->request_stop(stop_kind::timed_out, "scenario_timeout");
-    });
-  }
-
- private:
-  struct armed {
-    armed(asio::io_context& io, session_state* s) : timer(io), target(s) {}
-    asio::steady_timer timer;
-    session_state* target;
-  };
-  // Allocated only when used: a timer held by every session would cost idle sessions memory.
-  std::shared_ptr<armed> armed_;
+struct scenario_deadline::armed {
+  armed(asio::io_context& io, session_state* s) : timer(io), target(s) {}
+  asio::steady_timer timer;
+  session_state* target;
 };
+
+std::optional<std::chrono::microseconds> scenario_deadline::configured(const session_state& st) {
+  const json* t = find_path(*st.config, config_path{"scenario_timeout"});
+  if (!t || t->is_null()) return std::nullopt;
+  return parse_duration(*t, "scenario_timeout");
+}
+
+void scenario_deadline::arm(session_state& st, std::chrono::microseconds after) {
+  armed_ = std::make_shared<armed>(st.owner.io(), &st);
+  armed_->timer.expires_after(after);
+  armed_->timer.async_wait([weak = std::weak_ptr(armed_)](const boost::system::error_code& ec) {
+    auto a = weak.lock();
+    if (!ec && a) a->target->request_stop(stop_kind::timed_out, "scenario_timeout");
+  });
+}
+
+namespace {
 
 task<void> nothing() { co_return; }
 
@@ -51,7 +44,7 @@ struct plain_job {
   void started(session_state& st) {
     if (observer) observer->session_started(st);
     try {
-      deadline.arm(st);
+      if (auto after = scenario_deadline::configured(st)) deadline.arm(st, *after);
     } catch (const std::exception& e) {
       st.run.failure = e.what();
     }

@@ -2,8 +2,10 @@
 // The one coroutine that drives a session on a shard from its start to its end, and the sessions
 // it drives: load-test sessions (plain, or started by a ramp), async tasks (child sessions), and
 // the pooled sessions of arrival rates (engine/arrivals.cpp).
+#include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "chaperon/session.hpp"
 #include "engine/detached.hpp"
@@ -12,6 +14,24 @@
 #include "engine/shard.hpp"
 
 namespace chaperon::detail {
+
+// Config scenario_timeout: stops a session as timed out when due. The timer's completion may be
+// queued already when the session ends in the same round of the event loop; the handler reaches
+// the session only through the armed state, which dies with disarm() or with this object.
+class scenario_deadline {
+ public:
+  // The session's scenario_timeout, if it has one; throws config_error for a value that is not a
+  // duration.
+  static std::optional<std::chrono::microseconds> configured(const session_state& st);
+  // Stops `st` as timed out `after` from now, unless disarmed first; replaces an earlier arming.
+  void arm(session_state& st, std::chrono::microseconds after);
+  void disarm() noexcept { armed_.reset(); }
+
+ private:
+  struct armed;
+  // Allocated only when used: a timer held by every session would cost idle sessions memory.
+  std::shared_ptr<armed> armed_;
+};
 
 // Drives one session to its end. A Job says what the session does:
 //   bool counted                      a session of the load test (else an async task)

@@ -1,6 +1,7 @@
 // HTTP actions of a session: build the request, run the exchange on the session's keep-alive
 // connection, record metrics, store cookies, decode, call back.
 #include <cstdio>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -127,37 +128,90 @@ void take_response(http_result& r, net::http_connection& conn, session_state& st
 
 namespace detail {
 namespace {
-resolved_target resolve_target(session_state& st, std::string_view path, const http_options& o) {
+// What is wrong with a URL that did not parse (`why`, from the parser), said in the terms of the
+// request. Throws config_error when the fault is the config's base_url, which no relative path of
+// the session could use: that is a setup error.
+std::string why_not(std::string_view path, const std::string& base_url, std::string why) {
+  if (net::is_absolute_url(path) || path.find("://") != std::string_view::npos) return why;
+  if (base_url.empty()) {
+    return "invalid URL \"" + std::string(path) +
+           "\": a relative path needs the config key 'base_url'";
+  }
+  std::string why_base;
+  if (!net::parse_url(base_url, &why_base)) throw config_error("config key 'base_url': " + why_base);
+  return why;
+}
+
+// The target of a request; one whose URL cannot be requested has no connection, and `why` then
+// says what is wrong with it.
+resolved_target resolve_target(session_state& st, std::string_view path, const http_options& o,
+                               std::string& why) {
   using rb = request_builder;
   const auto& settings = st.settings();
   resolved_target t;
   t.path = std::string(path);
   t.url = net::join_url(settings.base_url, path);
   if (!o.param_values().empty()) t.url = net::append_query(t.url, o.param_values());
-  std::string why;
-  auto parsed = net::parse_url(t.url, &why);
-  if (!parsed) {
-    throw std::invalid_argument("session " + st.name + ": cannot request '" + t.url + "': " + why);
-  }
-  t.parsed = std::move(*parsed);
-  t.host_header = t.parsed.host_header();
+  // The metric name keeps the query (of the path or of params) for every method, unless
+  // skip_query_params_in_metrics strips it, again for every method.
   const auto& metrics_url = rb::of(o).metrics_url;
   t.metric_url = metrics_url.empty() ? t.url : net::join_url(settings.base_url, metrics_url);
   if (settings.skip_query_in_metrics) t.metric_url = net::strip_query(t.metric_url);
+  auto parsed = net::parse_url(t.url, &why);
+  if (!parsed) {
+    why = why_not(path, settings.base_url, std::move(why));
+    return t;
+  }
+  t.parsed = std::move(*parsed);
+  t.host_header = t.parsed.host_header();
   t.connection = &st.connection_for(net::endpoint_key{t.parsed.host, t.parsed.port,
                                                       t.parsed.tls(), settings.verify_tls});
   return t;
 }
 
-// The target for this request, from the one-entry cache when the request is plain.
+// The target for this request, from the one-entry cache when the request is plain. `why` is set
+// only when the target was resolved now and cannot be requested.
 const resolved_target& target_for(session_state& st, std::string_view path, const http_options& o,
-                                  std::optional<resolved_target>& scratch) {
+                                  std::optional<resolved_target>& scratch, std::string& why) {
   bool plain = o.param_values().empty() && request_builder::of(o).metrics_url.empty();
   auto& last = st.memo().last_target;
   if (plain && last && last->path == path) return *last;
-  auto t = resolve_target(st, path, o);
+  auto t = resolve_target(st, path, o, why);
   if (plain) return last.emplace(std::move(t));
   return scratch.emplace(std::move(t));
+}
+
+// Whether this is the session's first invalid URL: each session logs one at most. Kept by engine
+// thread for want of a field in the session state; the id tells a new session that took the
+// address of an ended one. Cleared when large: at worst a session then logs a second time.
+bool first_invalid_url(const session_state& st) {
+  constexpr std::size_t most_remembered = 4096;
+  thread_local std::unordered_map<const session_state*, std::string> logged;
+  auto it = logged.find(&st);
+  if (it != logged.end()) {
+    if (it->second == st.id) return false;
+    it->second = st.id;
+    return true;
+  }
+  if (logged.size() >= most_remembered) logged.clear();
+  logged.emplace(&st, st.id);
+  return true;
+}
+
+// A request whose URL cannot be requested: recorded as the failure invalid_url, sent nowhere.
+http_result invalid_url_result(session& s, http_method method, const resolved_target& target,
+                               const std::string& why) {
+  auto& st = state_of(s);
+  if (!why.empty() && first_invalid_url(st)) {
+    s.log(log_level::warn, why + "; recorded as the error invalid_url, logged once per session");
+  }
+  http_result r;
+  r.url = target.url;
+  r.error = failure::invalid_url;
+  r.code = std::make_error_code(std::errc::invalid_argument);
+  record(st, method, target.metric_url, r);
+  if (st.owner.settings().print_results) print_result(st, method, r);
+  return r;
 }
 }  // namespace
 }  // namespace detail
@@ -169,7 +223,14 @@ task<http_result> session::request(http_method method, std::string_view path,
   auto& st = *state_;
   const auto& settings = st.settings();
   std::optional<detail::resolved_target> scratch;
-  const auto& target = detail::target_for(st, path, opts, scratch);
+  std::string why;
+  const auto& target = detail::target_for(st, path, opts, scratch, why);
+  if (!target.connection) {
+    http_result r = detail::invalid_url_result(*this, method, target, why);
+    rb::callbacks(opts, *this, r);
+    throw_if_stopped();
+    co_return r;
+  }
   auto& conn = *target.connection;
   detail::write_request(st, conn, method, target, opts);
   net::exchange_timeouts timeouts = settings.timeouts;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -112,6 +113,13 @@ task<void> counted_until_stopped(session& s) {
   } else {
     for (;;) co_await s.delay(20ms);
   }
+}
+
+std::atomic<int> iterations{0};
+
+// Every other iteration asks the demo target for an answer far later than scenario_timeout.
+task<void> fast_or_slow(session& s) {
+  co_await s.get(iterations++ % 2 == 0 ? "/delay/1" : "/delay/3000");
 }
 
 task<void> tick(session& s) { co_await s.delay(1ms); }
@@ -299,6 +307,37 @@ TEST(load_models, arrivals_beyond_the_cap_are_dropped_and_counted_exactly) {
   // Dropped arrivals are not a histogram: the JSON carries them, the CSV has metric rows only.
   EXPECT_EQ(nlohmann::json::parse(export_json(r)).back()["generator"]["arrivals_dropped"], 190);
   EXPECT_EQ(export_csv(r).find("dropped"), std::string::npos);
+}
+
+// Each arrival's iteration is a run of the scenario, bounded by scenario_timeout: a late one is
+// stopped and counted as timed out, the others complete, and the run does not wait for the slow
+// answers.
+TEST(load_models, scenario_timeout_stops_late_arrival_iterations) {
+  demo_server demo;
+  iterations = 0;
+  auto test = load_test{"Late"}
+                  .default_config({{"base_url", demo.url()}, {"scenario_timeout", "200ms"}})
+                  .scenario(make_scenario("Late", &fast_or_slow))
+                  .with_model(load_model::constant_rate(20, 1s));
+  run_options options;
+  options.threads = 1;
+  const auto start = std::chrono::steady_clock::now();
+  auto r = run_load_test(test, options);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.arrivals.started, 20u);
+  EXPECT_EQ(r.arrivals.dropped, 0u);
+  EXPECT_EQ(r.sessions.timed_out, 10u);
+  EXPECT_EQ(r.sessions.failed, 0u);
+  EXPECT_EQ(r.session_errors, (std::map<std::string, std::uint64_t>{{"scenario_timeout", 10}}));
+  EXPECT_EQ(metric(r.metrics, "iteration", "Late").count(), 20u);
+  auto late = r.metrics.find(metric_key{"", "iteration", "Late", "timeout"});
+  ASSERT_NE(late, r.metrics.end());
+  EXPECT_EQ(late->second.count(), 10u);
+  // Stopped at its timeout, not at the answer 3 s later.
+  EXPECT_GE(late->second.min(), 190'000);
+  EXPECT_LT(late->second.max(), 1'000'000);
+  EXPECT_EQ(metric(r.metrics, "get", demo.url() + "/delay/1").count(), 10u);
+  EXPECT_LT(took, 2500ms);
 }
 
 TEST(load_models, ramping_sessions_follow_the_target_and_end_as_completed) {
