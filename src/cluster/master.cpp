@@ -29,7 +29,7 @@ struct running_test {
 struct master_state {
   master_options options;
   mutable std::mutex mutex;
-  mutable std::condition_variable changed;
+  mutable std::condition_variable_any changed;
   struct node {
     node_info info;
     worker_link* link = nullptr;  // null once its stream is done
@@ -48,6 +48,8 @@ struct master_state {
   void finished(const std::string& id, const v1::Finished& f);
   void gone(const std::string& id, const std::string& why);
   void watch(std::stop_token stop);
+  // Under the mutex: asks every node that still owes its share to stop it gracefully.
+  void stop_shares(const std::string& reason);
   // Under the mutex: the node no longer owes its share of the running test.
   void settle(const std::string& id, const std::string& lost_reason);
 };
@@ -180,6 +182,17 @@ void master_state::settle(const std::string& id, const std::string& lost_reason)
   changed.notify_all();
 }
 
+void master_state::stop_shares(const std::string& reason) {
+  for (const auto& [id, name] : test->pending) {
+    auto it = nodes.find(id);
+    if (it == nodes.end() || !it->second.link) continue;
+    v1::MasterMessage m;
+    m.mutable_stop()->set_test_id(test->id);
+    m.mutable_stop()->set_reason(reason);
+    it->second.link->send(std::move(m));
+  }
+}
+
 void master_state::watch(std::stop_token stop) {
   std::unique_lock lock(mutex);
   while (!stop.stop_requested()) {
@@ -218,8 +231,9 @@ master::~master() {
   impl_->monitor.request_stop();
   impl_->changed.notify_all();
   impl_->monitor.join();
-  // Cancels every worker's stream and waits for their reactors to finish.
-  impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  // Cancels every worker's stream at once (they reconnect to the next master) and waits for
+  // their reactors to finish.
+  impl_->server->Shutdown(std::chrono::system_clock::now());
   impl_->server->Wait();
 }
 
@@ -243,7 +257,7 @@ bool master::wait_for_workers(std::size_t n, std::chrono::milliseconds timeout) 
   });
 }
 
-cluster_results master::run(const run_spec& spec) {
+cluster_results master::run(const run_spec& spec, std::stop_token stop) {
   std::unique_lock lock(impl_->mutex);
   std::vector<std::pair<std::string, master_state::node*>> live;
   for (auto& [id, n] : impl_->nodes) {
@@ -270,7 +284,11 @@ cluster_results master::run(const run_spec& spec) {
     n->link->send(std::move(m));
   }
   // Ends: every share reports, or its worker is lost (the monitor's heartbeat check bounds that).
-  impl_->changed.wait(lock, [&] { return impl_->test->pending.empty(); });
+  const auto all_reported = [&] { return impl_->test->pending.empty(); };
+  if (!impl_->changed.wait(lock, stop, all_reported)) {
+    impl_->stop_shares("cancelled");
+    impl_->changed.wait(lock, all_reported);
+  }
   auto out = std::move(impl_->test->out);
   impl_->test.reset();
   if (!out.lost.empty() || !out.errors.empty()) out.results.partial = true;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -58,9 +59,10 @@ class master {
   // Waits until at least n workers have joined; false when the timeout passed first.
   bool wait_for_workers(std::size_t n, std::chrono::milliseconds timeout) const;
   // Runs the test on every worker joined now, share i of n each, and returns the merged results
-  // once every share has ended or its worker was lost. Throws chaperon::error when no worker has
-  // joined.
-  cluster_results run(const run_spec& spec);
+  // once every share has ended or its worker was lost. A stop request stops every share
+  // gracefully (what was measured comes back, partial). Throws chaperon::error when no worker
+  // has joined or a test is running already.
+  cluster_results run(const run_spec& spec, std::stop_token stop = {});
 
  private:
   std::unique_ptr<master_state> impl_;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cluster/master.hpp"
+#include "cluster/queue.hpp"
 #include "cluster/worker.hpp"
 #include "integration/process_fixture.hpp"
 
@@ -26,9 +27,33 @@ task<> five_gets(session& s) {
   co_await s.get("/status/404");
 }
 
+// Sessions of Cluster.Long that have made their first request (the workers run in this
+// process, so the test can wait for them without polling the target).
+struct {
+  std::mutex mutex;
+  std::condition_variable changed;
+  int sessions = 0;
+} long_test;
+
+// Polls until stopped: the test that a cancel has to end.
+task<> until_stopped(session& s) {
+  for (int i = 0; i < 100000; ++i) {
+    co_await s.get("/api/messages");
+    if (i == 0) {
+      std::lock_guard lock(long_test.mutex);
+      ++long_test.sessions;
+      long_test.changed.notify_all();
+    }
+    co_await s.delay(std::chrono::milliseconds(5));
+  }
+}
+
 const bool registered = chaperon::register_load_test([] {
   return chaperon::load_test{"Cluster.Gets"}.scenario(
       7, chaperon::make_scenario("FiveGets", five_gets));
+}) && chaperon::register_load_test([] {
+  return chaperon::load_test{"Cluster.Long"}.scenario(
+      4, chaperon::make_scenario("UntilStopped", until_stopped));
 });
 
 class Cluster : public ::testing::Test {
@@ -118,6 +143,108 @@ TEST_F(Cluster, a_load_test_the_workers_lack_fails_cleanly) {
   EXPECT_TRUE(out.results.partial);
   // The master goes on: the next test runs.
   EXPECT_TRUE(m.run(spec("Cluster.Gets")).ok());
+}
+
+TEST_F(Cluster, a_cancelled_test_stops_every_share_and_keeps_what_was_measured) {
+  master m(options("t"));
+  start_worker(m, "t", "one");
+  start_worker(m, "t", "two");
+  ASSERT_TRUE(m.wait_for_workers(2, 10s));
+  {
+    std::lock_guard lock(long_test.mutex);
+    long_test.sessions = 0;
+  }
+  std::stop_source cancel;
+  std::optional<chaperon::cluster::cluster_results> out;
+  std::jthread run([&] { out = m.run(spec("Cluster.Long"), cancel.get_token()); });
+  {
+    std::unique_lock lock(long_test.mutex);
+    ASSERT_TRUE(long_test.changed.wait_for(lock, 10s, [] { return long_test.sessions == 4; }));
+  }
+  const auto started = std::chrono::steady_clock::now();
+  cancel.request_stop();
+  run.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  ASSERT_TRUE(out.has_value());
+  EXPECT_TRUE(out->results.partial);
+  EXPECT_TRUE(out->lost.empty());
+  EXPECT_GE(out->results.total_requests(), 4u);
+  EXPECT_EQ(out->results.sessions.started, 4u);
+}
+
+// The queue alone, with a runner that the test releases one test at a time.
+class ClusterQueue : public ::testing::Test {
+ protected:
+  chaperon::cluster::test_queue queue_{[this](const std::string& id, const run_spec& spec,
+                                              std::stop_token stop) {
+    std::unique_lock lock(mutex_);
+    started_.push_back(spec.load_test);
+    changed_.notify_all();
+    changed_.wait(lock, stop, [&] { return released_ > 0; });
+    if (!stop.stop_requested()) --released_;
+    if (spec.load_test == "fails") throw std::runtime_error("the test failed");
+  }};
+
+  void release_one() {
+    std::lock_guard lock(mutex_);
+    ++released_;
+    changed_.notify_all();
+  }
+  bool wait_started(std::size_t n) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, 10s, [&] { return started_.size() >= n; });
+  }
+  static run_spec named(std::string name) {
+    run_spec s;
+    s.load_test = std::move(name);
+    return s;
+  }
+
+  std::mutex mutex_;
+  std::condition_variable_any changed_;
+  std::vector<std::string> started_;
+  int released_ = 0;
+};
+
+TEST_F(ClusterQueue, runs_one_at_a_time_in_order_and_goes_on_after_a_failure) {
+  const auto a = queue_.schedule(named("fails"));
+  const auto b = queue_.schedule(named("second"));
+  ASSERT_TRUE(wait_started(1));
+  ASSERT_EQ(queue_.running().size(), 1u);
+  EXPECT_EQ(queue_.running()[0].id, a);
+  ASSERT_EQ(queue_.scheduled().size(), 1u);
+  EXPECT_EQ(queue_.scheduled()[0].id, b);
+  release_one();
+  ASSERT_TRUE(wait_started(2));
+  release_one();
+  ASSERT_TRUE(queue_.wait_idle(10s));
+  EXPECT_EQ(queue_.status(a)->state, chaperon::cluster::test_state::failed);
+  EXPECT_EQ(queue_.status(a)->error, "the test failed");
+  EXPECT_EQ(queue_.status(b)->state, chaperon::cluster::test_state::finished);
+  EXPECT_EQ(started_, (std::vector<std::string>{"fails", "second"}));
+}
+
+TEST_F(ClusterQueue, cancel_one_cancel_all_and_clear) {
+  const auto a = queue_.schedule(named("a"));
+  const auto b = queue_.schedule(named("b"));
+  const auto c = queue_.schedule(named("c"));
+  const auto d = queue_.schedule(named("d"));
+  ASSERT_TRUE(wait_started(1));
+  EXPECT_TRUE(queue_.cancel(b));  // waiting
+  EXPECT_FALSE(queue_.cancel("test-999"));
+  EXPECT_EQ(queue_.status(b)->state, chaperon::cluster::test_state::cancelled);
+  EXPECT_TRUE(queue_.cancel(a));  // running: the runner sees the stop request
+  ASSERT_TRUE(wait_started(2));
+  EXPECT_EQ(queue_.status(a)->state, chaperon::cluster::test_state::cancelled);
+  EXPECT_EQ(started_[1], "c");
+  EXPECT_EQ(queue_.clear_scheduled(), 1u);  // d
+  EXPECT_EQ(queue_.status(d)->state, chaperon::cluster::test_state::cancelled);
+  const auto e = queue_.schedule(named("e"));
+  EXPECT_EQ(queue_.cancel_all(), 2u);  // c running, e waiting
+  ASSERT_TRUE(queue_.wait_idle(10s));
+  EXPECT_EQ(queue_.status(c)->state, chaperon::cluster::test_state::cancelled);
+  EXPECT_EQ(queue_.status(e)->state, chaperon::cluster::test_state::cancelled);
+  EXPECT_EQ(started_.size(), 2u);
 }
 
 }  // namespace
