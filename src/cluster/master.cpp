@@ -9,6 +9,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "chaperon/error.hpp"
+#include "cluster/control_service.hpp"
 #include "cluster/token.hpp"
 #include "cluster/wire.hpp"
 #include "cluster/write_queue.hpp"
@@ -39,6 +40,8 @@ struct master_state {
   std::optional<running_test> test;
   std::uint64_t next_id = 1;
   std::unique_ptr<v1::Cluster::CallbackService> service;
+  std::unique_ptr<v1::Control::CallbackService> control;
+  std::unique_ptr<test_queue> queue;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   std::jthread monitor;
@@ -214,12 +217,23 @@ void master_state::watch(std::stop_token stop) {
   }
 }
 
-master::master(master_options options) : impl_(std::make_unique<master_state>()) {
+master::master(master_options options, results_handler on_results)
+    : impl_(std::make_unique<master_state>()) {
   impl_->options = std::move(options);
+  impl_->queue = std::make_unique<test_queue>(
+      [this, on_results = std::move(on_results)](const std::string& id, const run_spec& spec,
+                                                 std::stop_token stop) {
+        const auto out = run(spec, stop);
+        if (on_results) on_results(id, spec, out);
+        if (!out.errors.empty()) throw error(out.errors.front());
+        if (!out.lost.empty()) throw error("lost " + out.lost.front());
+      });
   impl_->service = std::make_unique<cluster_service>(*impl_);
+  impl_->control = make_control_service(*this);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(impl_->options.listen, grpc::InsecureServerCredentials(), &impl_->port);
   builder.RegisterService(impl_->service.get());
+  builder.RegisterService(impl_->control.get());
   impl_->server = builder.BuildAndStart();
   if (!impl_->server || impl_->port == 0) {
     throw error("master: cannot listen on " + impl_->options.listen);
@@ -228,6 +242,7 @@ master::master(master_options options) : impl_(std::make_unique<master_state>())
 }
 
 master::~master() {
+  impl_->queue.reset();  // cancels the running test (its nodes stop their shares) and waits
   impl_->monitor.request_stop();
   impl_->changed.notify_all();
   impl_->monitor.join();
@@ -238,6 +253,12 @@ master::~master() {
 }
 
 int master::port() const noexcept { return impl_->port; }
+
+test_queue& master::queue() noexcept { return *impl_->queue; }
+
+bool master::accepts(std::string_view token) const {
+  return token_matches(token, impl_->options.token);
+}
 
 std::vector<node_info> master::nodes() const {
   std::lock_guard lock(impl_->mutex);

@@ -6,12 +6,15 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chaperon/metrics.hpp"
+#include "cluster/queue.hpp"
 #include "cluster/run_spec.hpp"
 
 namespace chaperon::cluster {
@@ -46,10 +49,14 @@ struct cluster_results {
 
 struct master_state;  // master.cpp
 
+// What the master does with the results of a test from its queue (export them, typically).
+using results_handler =
+    std::function<void(const std::string& id, const run_spec& spec, const cluster_results& out)>;
+
 class master {
  public:
   // Starts serving; throws chaperon::error when it cannot listen on options.listen.
-  explicit master(master_options options);
+  explicit master(master_options options, results_handler on_results = {});
   ~master();
   master(const master&) = delete;
   master& operator=(const master&) = delete;
@@ -63,6 +70,13 @@ class master {
   // gracefully (what was measured comes back, partial). Throws chaperon::error when no worker
   // has joined or a test is running already.
   cluster_results run(const run_spec& spec, std::stop_token stop = {});
+
+  // The queue of scheduled tests (also served to clients over gRPC, service Control): each runs
+  // as run() does, its results go to the results handler, and a test with errors or lost nodes
+  // ends as failed.
+  test_queue& queue() noexcept;
+  // Whether a client's token is the cluster's (constant time).
+  bool accepts(std::string_view token) const;
 
  private:
   std::unique_ptr<master_state> impl_;

@@ -7,6 +7,7 @@
 
 #include <thread>
 
+#include "cluster/control.hpp"
 #include "cluster/master.hpp"
 #include "cluster/queue.hpp"
 #include "cluster/worker.hpp"
@@ -170,6 +171,44 @@ TEST_F(Cluster, a_cancelled_test_stops_every_share_and_keeps_what_was_measured) 
   EXPECT_TRUE(out->lost.empty());
   EXPECT_GE(out->results.total_requests(), 4u);
   EXPECT_EQ(out->results.sessions.started, 4u);
+}
+
+TEST_F(Cluster, clients_schedule_list_and_cancel_over_grpc) {
+  std::mutex mutex;
+  std::condition_variable done;
+  std::vector<std::pair<std::string, std::uint64_t>> exported;  // id, requests
+  master m(options("t"), [&](const std::string& id, const run_spec&, const auto& out) {
+    std::lock_guard lock(mutex);
+    exported.emplace_back(id, out.results.total_requests());
+    done.notify_all();
+  });
+  start_worker(m, "t", "one");
+  ASSERT_TRUE(m.wait_for_workers(1, 10s));
+  chaperon::cluster::control_client_options client{"127.0.0.1:" + std::to_string(m.port()), "t"};
+
+  const auto id = chaperon::cluster::schedule_test(client, spec("Cluster.Gets"));
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(done.wait_for(lock, 10s, [&] { return !exported.empty(); }));
+  }
+  EXPECT_EQ(exported[0], (std::pair<std::string, std::uint64_t>{id, 7u * 6u}));
+  ASSERT_TRUE(m.queue().wait_idle(10s));
+  EXPECT_EQ(m.queue().status(id)->state, chaperon::cluster::test_state::finished);
+
+  const auto status = chaperon::cluster::query_status(client);
+  EXPECT_TRUE(status.running.empty());
+  ASSERT_EQ(status.workers.size(), 1u);
+  EXPECT_EQ(status.workers[0].name, "one");
+
+  try {
+    chaperon::cluster::cancel_tests(client, chaperon::cluster::cancel_scope::one, "test-77");
+    ADD_FAILURE() << "cancelling an unknown id succeeded";
+  } catch (const chaperon::error& e) {
+    EXPECT_NE(std::string(e.what()).find("no running or scheduled test has the id test-77"),
+              std::string::npos) << e.what();
+  }
+  client.token = "wrong";
+  EXPECT_THROW(chaperon::cluster::query_status(client), chaperon::error);
 }
 
 // The queue alone, with a runner that the test releases one test at a time.
