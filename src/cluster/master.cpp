@@ -10,6 +10,7 @@
 
 #include "chaperon/error.hpp"
 #include "cluster/control_service.hpp"
+#include "cluster/share_run.hpp"
 #include "cluster/token.hpp"
 #include "cluster/wire.hpp"
 #include "cluster/write_queue.hpp"
@@ -38,6 +39,7 @@ struct master_state {
   };
   std::map<std::string, node> nodes;
   std::optional<running_test> test;
+  std::unique_ptr<share_run> own_share;  // the master's own share of the running test
   std::uint64_t next_id = 1;
   std::unique_ptr<v1::Cluster::CallbackService> service;
   std::unique_ptr<v1::Control::CallbackService> control;
@@ -49,6 +51,8 @@ struct master_state {
   std::string joined(node_info info, worker_link* link);
   void seen(const std::string& id);
   void finished(const std::string& id, const v1::Finished& f);
+  // Under the mutex: a node's share ended with results or an error.
+  void share_ended(const std::string& id, const run_results* results, const std::string& error);
   void gone(const std::string& id, const std::string& why);
   void watch(std::stop_token stop);
   // Under the mutex: asks every node that still owes its share to stop it gracefully.
@@ -154,18 +158,20 @@ void master_state::seen(const std::string& id) {
 void master_state::finished(const std::string& id, const v1::Finished& f) {
   std::lock_guard lock(mutex);
   if (auto it = nodes.find(id); it != nodes.end()) it->second.last_seen = clock::now();
-  if (!test || test->id != f.test_id() || !test->pending.contains(id)) return;
-  const auto name = test->pending[id];
-  if (!f.error().empty()) {
-    test->out.errors.push_back(name + ": " + f.error());
+  if (!test || test->id != f.test_id()) return;
+  if (!f.error().empty()) return share_ended(id, nullptr, f.error());
+  auto parsed = json::parse(f.results_json(), nullptr, false);
+  auto results = parsed.is_discarded() ? std::nullopt : run_results::try_from_json(parsed);
+  share_ended(id, results ? &*results : nullptr, results ? "" : "its results could not be read");
+}
+
+void master_state::share_ended(const std::string& id, const run_results* results,
+                               const std::string& error) {
+  if (!test || !test->pending.contains(id)) return;
+  if (results) {
+    test->out.results.merge(*results);
   } else {
-    auto parsed = json::parse(f.results_json(), nullptr, false);
-    auto results = parsed.is_discarded() ? std::nullopt : run_results::try_from_json(parsed);
-    if (results) {
-      test->out.results.merge(*results);
-    } else {
-      test->out.errors.push_back(name + ": its results could not be read");
-    }
+    test->out.errors.push_back(test->pending[id] + ": " + error);
   }
   settle(id, {});
 }
@@ -186,6 +192,7 @@ void master_state::settle(const std::string& id, const std::string& lost_reason)
 }
 
 void master_state::stop_shares(const std::string& reason) {
+  if (own_share) own_share->stop(reason);
   for (const auto& [id, name] : test->pending) {
     auto it = nodes.find(id);
     if (it == nodes.end() || !it->second.link) continue;
@@ -284,11 +291,15 @@ cluster_results master::run(const run_spec& spec, std::stop_token stop) {
   for (auto& [id, n] : impl_->nodes) {
     if (n.link) live.emplace_back(id, &n);
   }
-  if (live.empty()) throw error("master: no worker has joined, so the test cannot run");
+  const auto& options = impl_->options;
+  if (live.empty() && !options.work) {
+    throw error("master: no worker has joined (and the master runs none itself, --no-work)");
+  }
   if (impl_->test) throw error("master: a test is running already");
   auto& test = impl_->test.emplace();
   test.id = "t" + std::to_string(impl_->next_id++);
-  const auto start_at = std::chrono::system_clock::now() + impl_->options.start_delay;
+  const auto start_at = std::chrono::system_clock::now() + options.start_delay;
+  const auto count = live.size() + (options.work ? 1 : 0);
   const auto options_json = spec.to_json().dump();
   for (std::size_t i = 0; i < live.size(); ++i) {
     auto& [id, n] = live[i];
@@ -300,9 +311,20 @@ cluster_results master::run(const run_spec& spec, std::stop_token stop) {
     start->set_load_test(spec.load_test);
     start->set_options_json(options_json);
     start->set_share_index(static_cast<std::uint32_t>(i));
-    start->set_share_count(static_cast<std::uint32_t>(live.size()));
+    start->set_share_count(static_cast<std::uint32_t>(count));
     start->set_start_at_unix_us(unix_us(start_at));
     n->link->send(std::move(m));
+  }
+  if (options.work) {
+    // Its own share is the last; it reports like a worker's, under the id "" (no worker has it).
+    test.pending[""] = options.name;
+    test.out.nodes.push_back(options.name);
+    impl_->own_share = std::make_unique<share_run>(
+        spec, share{count - 1, count}, start_at,
+        [st = impl_.get()](const run_results* r, const std::string& e) {
+          std::lock_guard lock(st->mutex);
+          st->share_ended("", r, e);
+        });
   }
   // Ends: every share reports, or its worker is lost (the monitor's heartbeat check bounds that).
   const auto all_reported = [&] { return impl_->test->pending.empty(); };
@@ -312,6 +334,9 @@ cluster_results master::run(const run_spec& spec, std::stop_token stop) {
   }
   auto out = std::move(impl_->test->out);
   impl_->test.reset();
+  auto own = std::move(impl_->own_share);
+  lock.unlock();
+  own.reset();  // its thread has reported; joining it needs the mutex free
   if (!out.lost.empty() || !out.errors.empty()) out.results.partial = true;
   return out;
 }

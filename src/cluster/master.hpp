@@ -28,6 +28,9 @@ struct master_options {
   std::chrono::milliseconds lost_after{3000};
   // Every node starts a test this long after the master sends it out, at the same instant.
   std::chrono::milliseconds start_delay{300};
+  // The master takes a share of every test itself, like any node (--no-work turns it off).
+  bool work = true;
+  std::string name = "master";
 };
 
 struct node_info {
@@ -65,10 +68,10 @@ class master {
   std::vector<node_info> nodes() const;
   // Waits until at least n workers have joined; false when the timeout passed first.
   bool wait_for_workers(std::size_t n, std::chrono::milliseconds timeout) const;
-  // Runs the test on every worker joined now, share i of n each, and returns the merged results
-  // once every share has ended or its worker was lost. A stop request stops every share
-  // gracefully (what was measured comes back, partial). Throws chaperon::error when no worker
-  // has joined or a test is running already.
+  // Runs the test on every worker joined now (and the master itself, unless options.work is
+  // false), share i of n each, and returns the merged results once every share has ended or its
+  // worker was lost. A stop request stops every share gracefully (what was measured comes back,
+  // partial). Throws chaperon::error when no node can take a share or a test is running already.
   cluster_results run(const run_spec& spec, std::stop_token stop = {});
 
   // The queue of scheduled tests (also served to clients over gRPC, service Control): each runs
