@@ -164,20 +164,17 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
     }
   }
 
-  void write() {
+  // The send waits for the end of this batch of completions (see defer_send).
+  void write() { svc.defer_send(*this); }
+
+  // A plain request almost always fits the socket buffer, so one non-blocking send does it; only
+  // a partial send falls back to async_write. TLS writes through the stream.
+  void flush_send() override {
     auto handler = [this](const boost::system::error_code& ec, std::size_t) { on_written(ec); };
     if (tls) {
       asio::async_write(*tls, asio::buffer(wbuf), handler);
       return;
     }
-    // Plain TCP: the send waits for the end of this batch of completions (see defer_send).
-    svc.defer_send(*this);
-  }
-
-  // A request almost always fits the socket buffer, so one non-blocking send does it; only a
-  // partial send falls back to async_write.
-  void flush_send() override {
-    auto handler = [this](const boost::system::error_code& ec, std::size_t) { on_written(ec); };
     boost::system::error_code ec;
     std::size_t sent = socket.write_some(asio::buffer(wbuf), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
