@@ -3,6 +3,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "engine/shard.hpp"
 #include "net/request_writer.hpp"
 #include "net/ws_connection.hpp"
@@ -11,10 +14,29 @@ namespace chaperon::detail {
 
 namespace {
 std::chrono::steady_clock::duration config_ms(const json& cfg, const char* key,
-                                              std::chrono::milliseconds fallback) {
+                                              std::chrono::steady_clock::duration fallback) {
   const json* v = find_path(cfg, config_path(key));
-  if (!v) return fallback;
+  if (!v || v->is_null()) return fallback;
   return parse_duration(*v, key);
+}
+
+// Config ca_file: a PEM file of CA certificates, checked here so that a wrong path is a setup
+// error naming the key instead of a TLS failure on every request.
+std::string ca_file_from(const json& cfg) {
+  const json* v = find_path(cfg, config_path{"ca_file"});
+  if (!v || v->is_null()) return {};
+  if (!v->is_string() || v->get_ref<const std::string&>().empty()) {
+    throw config_error("config key 'ca_file' must be the path of a PEM file of CA certificates, "
+                       "not " + v->dump());
+  }
+  const auto& path = v->get_ref<const std::string&>();
+  std::ifstream in(path);
+  if (!in) throw config_error("config key 'ca_file': cannot read '" + path + "'");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    throw config_error("config key 'ca_file': '" + path + "' holds no PEM certificate");
+  }
+  return path;
 }
 
 std::string basic_auth_from(const json& cfg) {
@@ -80,11 +102,19 @@ std::shared_ptr<const http_settings> make_http_settings(const json& cfg) {
     s->base_url = base->get<std::string>();
   }
   s->authorization = basic_auth_from(cfg);
-  s->timeouts.connect = config_ms(cfg, "connect_timeout", std::chrono::milliseconds(5000));
-  s->timeouts.request = config_ms(cfg, "request_timeout", std::chrono::milliseconds(10000));
+  // The original's `http` map holds HTTPoison's options: `timeout` is its connect timeout and
+  // `recv_timeout` its response timeout. The top-level keys win over them.
+  s->timeouts.connect = config_ms(cfg, "connect_timeout",
+                                  config_ms(cfg, "http.timeout", std::chrono::milliseconds(5000)));
+  s->timeouts.request = config_ms(
+      cfg, "request_timeout", config_ms(cfg, "http.recv_timeout", std::chrono::milliseconds(10000)));
+  // Zero when not given: the WebSocket connect then uses `connect`, or a per-call timeout.
+  s->timeouts.ws_connect = config_ms(cfg, "ws.connect_timeout", std::chrono::milliseconds(0));
   if (const json* v = find_path(cfg, config_path{"insecure"}); v && v->is_boolean()) {
     s->verify_tls = !v->get<bool>();
   }
+  s->ca_file = ca_file_from(cfg);
+  if (!s->ca_file.empty()) s->timeouts.ca_file = &s->ca_file;
   if (const json* v = find_path(cfg, config_path{"skip_query_params_in_metrics"});
       v && v->is_boolean()) {
     s->skip_query_in_metrics = v->get<bool>();

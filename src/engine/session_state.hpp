@@ -35,8 +35,9 @@ enum class stop_kind : std::uint8_t { none, aborted, timed_out, cancelled, ramp_
 struct http_settings {
   std::string base_url;
   std::string authorization;  // "Basic ..." from config basic_auth, or ""
-  net::exchange_timeouts timeouts;
+  net::exchange_timeouts timeouts;  // its ca_file and sources point into this struct
   bool verify_tls = true;
+  std::string ca_file;  // config ca_file: verify servers against these CAs instead of the system's
   bool skip_query_in_metrics = false;
   std::chrono::milliseconds ws_timeout{10000};  // config ws_timeout: default WebSocket wait
   std::vector<std::string> source_addresses;     // config source_addresses (timeouts.sources)

@@ -19,6 +19,7 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
   ~impl() {
     svc.disarm(*this);
     svc.forget_send(*this);
+    svc.forget_resolve(resolve_ticket);
   }
 
   io_services& svc;
@@ -44,10 +45,11 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
   bool reused = false;
   bool retried = false;
   bool got_bytes = false;
+  std::uint64_t resolve_ticket = 0;  // a host name lookup this exchange waits for
 
   void on_deadline() override {
     timed_out = true;
-    close_socket();
+    if (!abandon_lookup()) close_socket();
   }
 
   void close_socket() noexcept {
@@ -90,17 +92,36 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
   void connect() {
     close_socket();
     tls.reset();
-    std::error_code ec;
-    auto endpoints = svc.resolve(key.host, key.port, ec);
-    if (ec || endpoints.empty()) {
-      if (!ec) ec = std::make_error_code(std::errc::host_unreachable);
-      asio::post(svc.io(), [this, ec] { finish(ec, failure::dns); });
-      return;
-    }
     connecting = true;
     svc.arm(*this, std::min(request_deadline, steady::now() + timeouts.connect));
-    svc.connect(socket, std::move(endpoints), timeouts.sources,
-                [this](const boost::system::error_code& ec) { on_connect(ec); });
+    // The lookup may answer at once (an address, a cached name): then resolve_ticket stays 0.
+    resolve_ticket = svc.resolve(key.host, key.port,
+                                 [this](const std::error_code& ec, const io_services::endpoints& e) {
+                                   resolve_ticket = 0;
+                                   on_resolved(ec, e);
+                                 });
+  }
+
+  void on_resolved(const std::error_code& ec, const io_services::endpoints& endpoints) {
+    if (ec) {
+      fail(ec, failure::dns);
+      return;
+    }
+    svc.connect(socket, endpoints, timeouts.sources,
+                [this](const boost::system::error_code& e) { on_connect(e); });
+  }
+
+  // A stop or the connect deadline while the name is being looked up: the exchange ends now
+  // (posted: the caller may be the sweep or another session's code, which must not resume this
+  // one), and the lookup's answer will find no one.
+  bool abandon_lookup() {
+    if (resolve_ticket == 0) return false;
+    svc.forget_resolve(std::exchange(resolve_ticket, 0));
+    asio::post(svc.io(), [this] {
+      fail(std::make_error_code(cancelled ? std::errc::operation_canceled : std::errc::timed_out),
+           failure::dns);
+    });
+    return true;
   }
 
   void on_connect(const boost::system::error_code& ec) {
@@ -115,7 +136,7 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
       connected_ready();
       return;
     }
-    tls = svc.tls_client(socket, key.host, key.verify);
+    tls = svc.tls_client(socket, key.host, key.verify, timeouts.ca_file_or_none());
     tls->async_handshake(asio::ssl::stream_base::client,
                          [this](const boost::system::error_code& hec) {
                            if (hec) {
@@ -143,20 +164,17 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
     }
   }
 
-  void write() {
+  // The send waits for the end of this batch of completions (see defer_send).
+  void write() { svc.defer_send(*this); }
+
+  // A plain request almost always fits the socket buffer, so one non-blocking send does it; only
+  // a partial send falls back to async_write. TLS writes through the stream.
+  void flush_send() override {
     auto handler = [this](const boost::system::error_code& ec, std::size_t) { on_written(ec); };
     if (tls) {
       asio::async_write(*tls, asio::buffer(wbuf), handler);
       return;
     }
-    // Plain TCP: the send waits for the end of this batch of completions (see defer_send).
-    svc.defer_send(*this);
-  }
-
-  // A request almost always fits the socket buffer, so one non-blocking send does it; only a
-  // partial send falls back to async_write.
-  void flush_send() override {
-    auto handler = [this](const boost::system::error_code& ec, std::size_t) { on_written(ec); };
     boost::system::error_code ec;
     std::size_t sent = socket.write_some(asio::buffer(wbuf), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
@@ -236,7 +254,7 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
   void fail(std::error_code ec, failure kind) {
     if (cancelled) {
       kind = failure::cancelled;
-    } else if (timed_out) {
+    } else if (timed_out && kind != failure::dns) {
       kind = connecting ? failure::connect_timeout : failure::timeout;
     }
     close_socket();
@@ -275,7 +293,7 @@ void http_connection::start(bool head_request, bool store_body, const exchange_t
 
 void http_connection::cancel() noexcept {
   if (impl_->pending) impl_->cancelled = true;
-  impl_->close_socket();
+  if (!impl_->abandon_lookup()) impl_->close_socket();
 }
 
 void http_connection::close() noexcept { impl_->close_socket(); }

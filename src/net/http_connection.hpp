@@ -26,12 +26,25 @@ struct endpoint_key {
   bool operator==(const endpoint_key&) const = default;
 };
 
+// What an exchange takes from the session's settings besides its endpoint: the timeouts, and the
+// connection options. The pointers point into the session's settings, which outlive the exchange.
 struct exchange_timeouts {
+  // Connecting: the host name lookup, the TCP connect and the TLS handshake.
   std::chrono::steady_clock::duration connect{std::chrono::seconds(5)};
   std::chrono::steady_clock::duration request{std::chrono::seconds(10)};
+  // The WebSocket connect timeout (config ws.connect_timeout); zero: `connect`.
+  std::chrono::steady_clock::duration ws_connect{};
   // Local addresses to connect from, round-robin (config source_addresses); null: the kernel's
-  // choice. Points into the session's settings, which outlive the exchange.
+  // choice.
   const std::vector<std::string>* sources = nullptr;
+  // The CA certificates (PEM file, config ca_file) that verify servers instead of the system's;
+  // null or empty: the system's.
+  const std::string* ca_file = nullptr;
+
+  const std::string& ca_file_or_none() const noexcept {
+    static const std::string none;
+    return ca_file ? *ca_file : none;
+  }
 };
 
 // Why an exchange failed (its name appears in error metrics: "Error timeout get(...)"), and the

@@ -7,34 +7,63 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cstring>
+#include <mutex>
 #include <optional>
+
+#include "net/name_lookup.hpp"
 
 namespace chaperon::net {
 
 namespace asio = boost::asio;
 
-io_services::io_services(asio::io_context& io) : io_(io), sweep_timer_(io) {}
+// Where the lookup thread delivers its answers: the shard's event loop, while its io_services
+// lives. `io` is read by the lookup thread (under the mutex); `owner` only on the engine thread.
+struct io_services::lookup_mailbox {
+  std::mutex mutex;
+  asio::io_context* io = nullptr;
+  io_services* owner = nullptr;
+};
 
-io_services::~io_services() = default;
+io_services::io_services(asio::io_context& io)
+    : io_(io), sweep_timer_(io), mailbox_(std::make_shared<lookup_mailbox>()) {
+  mailbox_->io = &io;
+  mailbox_->owner = this;
+}
 
-asio::ssl::context& io_services::tls_context(bool verify) {
-  auto& slot = verify ? verify_ctx_ : insecure_ctx_;
+io_services::~io_services() {
+  std::lock_guard lock(mailbox_->mutex);
+  mailbox_->io = nullptr;
+  mailbox_->owner = nullptr;
+}
+
+asio::ssl::context& io_services::tls_context(bool verify, const std::string& ca_file) {
+  if (!verify) {
+    if (!insecure_ctx_) {
+      insecure_ctx_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+      insecure_ctx_->set_verify_mode(asio::ssl::verify_none);
+    }
+    return *insecure_ctx_;
+  }
+  auto& slot = verify_ctx_[ca_file];
   if (!slot) {
     slot = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-    if (verify) {
-      slot->set_default_verify_paths();
-      slot->set_verify_mode(asio::ssl::verify_peer);
+    boost::system::error_code ignored;  // a CA file that does not load: no CA, every check fails
+    if (ca_file.empty()) {
+      slot->set_default_verify_paths(ignored);
     } else {
-      slot->set_verify_mode(asio::ssl::verify_none);
+      slot->load_verify_file(ca_file, ignored);
     }
+    slot->set_verify_mode(asio::ssl::verify_peer);
   }
   return *slot;
 }
 
 std::unique_ptr<io_services::tls_stream> io_services::tls_client(asio::ip::tcp::socket& socket,
                                                                 const std::string& host,
-                                                                bool verify) {
-  auto tls = std::make_unique<tls_stream>(socket, tls_context(verify));
+                                                                bool verify,
+                                                                const std::string& ca_file) {
+  auto tls = std::make_unique<tls_stream>(socket, tls_context(verify, ca_file));
   boost::system::error_code not_ip;
   asio::ip::make_address(host, not_ip);
   if (not_ip) SSL_set_tlsext_host_name(tls->native_handle(), host.c_str());
@@ -42,28 +71,79 @@ std::unique_ptr<io_services::tls_stream> io_services::tls_client(asio::ip::tcp::
   return tls;
 }
 
-std::vector<asio::ip::tcp::endpoint> io_services::resolve(const std::string& host,
-                                                          std::uint16_t port,
-                                                          std::error_code& ec) {
-  ec.clear();
-  boost::system::error_code bec;
-  auto address = asio::ip::make_address(host, bec);
-  if (!bec) return {asio::ip::tcp::endpoint{address, port}};
+namespace {
 
-  auto key = host + ":" + std::to_string(port);
-  if (auto it = resolved_.find(key); it != resolved_.end()) return it->second;
-  // A name is looked up once per shard and cached for the run; the blocking lookup happens
-  // at most once per host, not per request.
-  asio::ip::tcp::resolver resolver(io_);
-  auto results = resolver.resolve(host, std::to_string(port), bec);
-  if (bec) {
-    ec = bec;
-    return {};
+io_services::endpoints to_endpoints(const lookup_result& r) {
+  io_services::endpoints out;
+  for (const auto& a : r.addresses) {
+    asio::ip::tcp::endpoint e;
+    const auto size = a.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    std::memcpy(e.data(), &a, size);
+    e.resize(size);
+    out.push_back(e);
   }
-  std::vector<asio::ip::tcp::endpoint> endpoints;
-  for (const auto& r : results) endpoints.push_back(r.endpoint());
-  resolved_.emplace(key, endpoints);
-  return endpoints;
+  return out;
+}
+
+}  // namespace
+
+std::uint64_t io_services::resolve(const std::string& host, std::uint16_t port,
+                                   resolve_handler done) {
+  // A numeric address (the usual loopback target) needs no lookup and no cache.
+  boost::system::error_code not_ip;
+  auto address = asio::ip::make_address(host, not_ip);
+  if (!not_ip) {
+    done({}, endpoints{asio::ip::tcp::endpoint{address, port}});
+    return 0;
+  }
+  auto key = host + ":" + std::to_string(port);
+  auto& entry = lookups_[key];
+  if (!entry.in_flight && !entry.found.empty() &&
+      std::chrono::steady_clock::now() < entry.expires) {
+    done({}, entry.found);
+    return 0;
+  }
+  const auto ticket = next_ticket_++;
+  entry.waiters.emplace_back(ticket, std::move(done));
+  if (entry.in_flight) return ticket;
+  entry.in_flight = true;
+  lookup_async(host, port, [box = mailbox_, key](lookup_result r) {
+    std::lock_guard lock(box->mutex);
+    if (!box->io) return;
+    asio::post(*box->io, [box, key, r = std::move(r)] {
+      if (box->owner) box->owner->on_lookup(key, r.error, to_endpoints(r));
+    });
+  });
+  return ticket;
+}
+
+void io_services::on_lookup(const std::string& key, const std::error_code& ec, endpoints found) {
+  auto& entry = lookups_[key];
+  entry.in_flight = false;
+  if (!ec) {
+    entry.found = found;
+    entry.expires = std::chrono::steady_clock::now() + dns_ttl;
+  }
+  // A handler may resume a session, which may end and forget the tickets of other connections
+  // still in this list: forget_resolve clears them here too, and cleared ones are skipped.
+  completing_ = std::exchange(entry.waiters, {});
+  const std::error_code error = ec ? ec : std::make_error_code(std::errc::host_unreachable);
+  for (auto& [ticket, handler] : completing_) {
+    if (!handler) continue;
+    auto run = std::exchange(handler, {});
+    run(found.empty() ? error : std::error_code{}, found);
+  }
+  completing_.clear();
+}
+
+void io_services::forget_resolve(std::uint64_t ticket) noexcept {
+  if (ticket == 0) return;
+  for (auto& [t, handler] : completing_) {
+    if (t == ticket) handler = nullptr;
+  }
+  for (auto& [key, entry] : lookups_) {
+    std::erase_if(entry.waiters, [ticket](const auto& w) { return w.first == ticket; });
+  }
 }
 
 namespace {

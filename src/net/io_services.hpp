@@ -1,14 +1,15 @@
 #pragma once
 // Per-shard network services shared by the connections of that shard's sessions: the
-// io_context, TLS contexts, a resolver cache and the deadline sweeper. Owned by one thread.
+// io_context, TLS contexts, the host name cache and the deadline sweeper. Owned by one thread.
 
 #include <chrono>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <system_error>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -56,16 +57,31 @@ class io_services {
   io_services& operator=(const io_services&) = delete;
 
   boost::asio::io_context& io() noexcept { return io_; }
-  boost::asio::ssl::context& tls_context(bool verify);
+  // The TLS client context for a verification mode: without verification; against the system's
+  // trusted CAs (`ca_file` empty); or against the CAs in `ca_file` alone. One context each, made
+  // on first use. A CA file that does not load leaves its context without CAs, so that every
+  // handshake with it fails as `tls`.
+  boost::asio::ssl::context& tls_context(bool verify, const std::string& ca_file = {});
   // A TLS client stream over `socket` for `host`: SNI when the host is a name, and the host name
   // checked against the certificate when `verify`.
   using tls_stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>;
   std::unique_ptr<tls_stream> tls_client(boost::asio::ip::tcp::socket& socket,
-                                         const std::string& host, bool verify);
+                                         const std::string& host, bool verify,
+                                         const std::string& ca_file = {});
 
-  // Resolves host:port (numeric addresses without a lookup; names once per shard, then cached).
-  std::vector<boost::asio::ip::tcp::endpoint> resolve(const std::string& host, std::uint16_t port,
-                                                      std::error_code& ec);
+  // How long a looked-up host name is reused before it is looked up again.
+  static constexpr std::chrono::seconds dns_ttl{60};
+  using endpoints = std::vector<boost::asio::ip::tcp::endpoint>;
+  using resolve_handler = std::function<void(const std::error_code&, const endpoints&)>;
+  // Resolves host:port and calls `done` with the addresses, or with the error when the name did
+  // not resolve. A numeric address and a cached name (younger than dns_ttl) call `done` at once,
+  // inside this call, and always with success; a name to look up goes to the lookup thread
+  // (net/name_lookup.hpp) and `done` runs later from the event loop. Connections that ask for
+  // the same name while it is being looked up share that one lookup. Returns a ticket for
+  // forget_resolve while `done` is pending, 0 once it has run.
+  std::uint64_t resolve(const std::string& host, std::uint16_t port, resolve_handler done);
+  // Drops a pending `done` (its connection gave up waiting or is going away): it will not run.
+  void forget_resolve(std::uint64_t ticket) noexcept;
 
   // Sends queued here go out together after the completions of the current batch have run, as
   // wrk does: the server then wakes once for a burst of requests instead of once per request,
@@ -107,9 +123,21 @@ class io_services {
   bool sweeping_ = false;
   bool shut_down_ = false;
   deadline_hook* head_ = nullptr;
-  std::unique_ptr<boost::asio::ssl::context> verify_ctx_;
+  struct lookup_entry {
+    endpoints found;
+    std::chrono::steady_clock::time_point expires{};
+    bool in_flight = false;
+    std::vector<std::pair<std::uint64_t, resolve_handler>> waiters;
+  };
+  struct lookup_mailbox;
+  void on_lookup(const std::string& key, const std::error_code& ec, endpoints found);
+
   std::unique_ptr<boost::asio::ssl::context> insecure_ctx_;
-  std::map<std::string, std::vector<boost::asio::ip::tcp::endpoint>> resolved_;
+  std::map<std::string, std::unique_ptr<boost::asio::ssl::context>> verify_ctx_;  // by CA file
+  std::unordered_map<std::string, lookup_entry> lookups_;  // by "host:port"
+  std::vector<std::pair<std::uint64_t, resolve_handler>> completing_;
+  std::uint64_t next_ticket_ = 1;
+  std::shared_ptr<lookup_mailbox> mailbox_;
   std::size_t next_source_ = 0;
   std::vector<char> scratch_;
   std::vector<std::unique_ptr<char[]>> read_buffers_;

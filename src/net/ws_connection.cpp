@@ -62,6 +62,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
   pending_kind pk = pending_kind::none;
   exchange_timeouts timeouts;
   bool timed_out = false;
+  std::uint64_t resolve_ticket = 0;  // a host name lookup the connect waits for
   std::uint64_t mask_state = 0;
 
   std::uint32_t next_mask() {
@@ -91,6 +92,13 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
       return;
     }
     timed_out = true;
+    if (forget_lookup()) {
+      // Posted: the sweep that calls this must not resume the session.
+      asio::post(svc.io(), [self = shared_from_this()] {
+        self->fail_connect(std::make_error_code(std::errc::timed_out), failure::dns);
+      });
+      return;
+    }
     close_socket();
   }
 
@@ -123,24 +131,36 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
     timeouts = t;
     ph = phase::connecting;
     timed_out = false;
-    std::error_code ec;
-    auto endpoints = svc.resolve(key.host, key.port, ec);
-    if (ec || endpoints.empty()) {
-      if (!ec) ec = std::make_error_code(std::errc::host_unreachable);
-      asio::post(svc.io(), [self = shared_from_this(), ec] {
-        self->fail_connect(ec, failure::dns);
-      });
-      return;
-    }
-    svc.arm(*this, steady::now() + timeouts.connect);
-    svc.connect(socket, std::move(endpoints), timeouts.sources,
+    const auto limit = timeouts.ws_connect.count() > 0 ? timeouts.ws_connect : timeouts.connect;
+    svc.arm(*this, steady::now() + limit);
+    // The lookup may answer at once (an address, a cached name): then resolve_ticket stays 0.
+    resolve_ticket = svc.resolve(
+        key.host, key.port,
+        [self = shared_from_this()](const std::error_code& ec, const io_services::endpoints& e) {
+          self->resolve_ticket = 0;
+          self->on_resolved(ec, e);
+        });
+  }
+
+  void on_resolved(const std::error_code& ec, const io_services::endpoints& endpoints) {
+    if (detached) return;
+    if (ec) return fail_connect(ec, failure::dns);
+    svc.connect(socket, endpoints, timeouts.sources,
                 [self = shared_from_this()](const boost::system::error_code& e) {
                   self->on_connect(e);
                 });
   }
 
+  // Stops waiting for a host name lookup (the connect deadline passed, or a stop): the lookup's
+  // answer will find no one. True when there was one.
+  bool forget_lookup() noexcept {
+    if (resolve_ticket == 0) return false;
+    svc.forget_resolve(std::exchange(resolve_ticket, 0));
+    return true;
+  }
+
   void fail_connect(std::error_code ec, failure kind) {
-    if (timed_out) kind = failure::connect_timeout;
+    if (timed_out && kind != failure::dns) kind = failure::connect_timeout;
     if (pk == pending_kind::none) kind = failure::cancelled;
     ph = phase::closed;
     final_kind = kind;
@@ -156,7 +176,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
     socket.set_option(tcp::no_delay(true), ignored);
     socket.non_blocking(true, ignored);
     if (!key.tls) return write_upgrade();
-    tls = svc.tls_client(socket, key.host, key.verify);
+    tls = svc.tls_client(socket, key.host, key.verify, timeouts.ca_file_or_none());
     tls->async_handshake(asio::ssl::stream_base::client,
                          [self = shared_from_this()](const boost::system::error_code& hec) {
                            if (self->detached) return;
@@ -406,6 +426,7 @@ ws_connection::ws_connection(io_services& services, endpoint_key key)
 ws_connection::~ws_connection() {
   impl_->detached = true;
   impl_->svc.disarm(*impl_);
+  impl_->forget_lookup();
   impl_->ph = phase::closed;
   impl_->close_socket();
 }
@@ -464,6 +485,7 @@ void ws_connection::cancel() noexcept {
   auto& d = *impl_;
   bool was_pending = d.pk != pending_kind::none;
   d.svc.disarm(d);
+  d.forget_lookup();
   if (d.ph != phase::closed) {
     d.ph = phase::closed;
     d.final_kind = failure::cancelled;

@@ -471,7 +471,20 @@ ws_peer_server::ws_peer_server() {
   port_ = wait_for_port(*process_, "ws-peer listening on http://127.0.0.1:", "ws_server.js", 15s);
 }
 
-std::string ws_peer_server::url() const { return loopback_url(port_); }
+ws_peer_server::ws_peer_server(const fs::path& cert_file, const fs::path& key_file) : tls_(true) {
+  if (const auto why = unavailable_reason(); !why.empty()) {
+    throw std::runtime_error("the ws peer cannot run: " + why);
+  }
+  process_ = std::make_unique<child_process>(process_options{
+      {find_node()->string(), (peers_dir() / "wss_server.js").string(), "--cert",
+       cert_file.string(), "--key", key_file.string(), "--port", "0"},
+      {}});
+  port_ = wait_for_port(*process_, "ws-peer listening on https://127.0.0.1:", "wss_server.js", 15s);
+}
+
+std::string ws_peer_server::url() const {
+  return tls_ ? "https://127.0.0.1:" + std::to_string(port_) : loopback_url(port_);
+}
 
 nlohmann::json ws_peer_server::stats() const { return get_stats(port_); }
 
@@ -481,10 +494,24 @@ std::optional<fs::path> nginx_server::find_binary() {
   return find_program("nginx", {"/usr/sbin", "/usr/local/sbin"});
 }
 
-nginx_server::nginx_server(const fs::path& binary) : dir_(std::make_unique<temp_dir>()) {
+nginx_server::nginx_server(const fs::path& binary)
+    : dir_(std::make_unique<temp_dir>()),
+      template_(read_text_file(fs::path(CHAPERON_SOURCE_DIR) / "tests/fixtures/nginx.conf.in")) {
+  start(binary, 0);
+}
+
+nginx_server::nginx_server(const fs::path& binary, std::string config_template,
+                           std::size_t extra_ports)
+    : dir_(std::make_unique<temp_dir>()), template_(std::move(config_template)) {
+  start(binary, extra_ports);
+}
+
+void nginx_server::start(const fs::path& binary, std::size_t extra_ports) {
   // Another process may take the port between our probe and nginx's bind: try a few.
   for (int attempt = 0; attempt < 8; ++attempt) {
     const auto port = free_tcp_port();
+    extra_ports_.clear();
+    for (std::size_t i = 0; i < extra_ports; ++i) extra_ports_.push_back(free_tcp_port());
     if (try_start(binary, port)) {
       port_ = port;
       return;
@@ -500,9 +527,14 @@ bool nginx_server::try_start(const fs::path& binary, std::uint16_t port) {
   const auto conf = prefix / "nginx.conf";
   {
     std::ofstream out(conf);
-    out << render_nginx_config(
-        read_text_file(fs::path(CHAPERON_SOURCE_DIR) / "tests/fixtures/nginx.conf.in"), port,
-        prefix);
+    std::string text = template_;
+    for (std::size_t i = 1; i <= extra_ports_.size(); ++i) {
+      const std::string name = "@PORT" + std::to_string(i) + "@";
+      for (auto pos = text.find(name); pos != std::string::npos; pos = text.find(name, pos)) {
+        text.replace(pos, name.size(), std::to_string(extra_ports_[i - 1]));
+      }
+    }
+    out << render_nginx_config(text, port, prefix);
     if (!out) throw std::runtime_error("cannot write " + conf.string());
   }
   process_ = std::make_unique<child_process>(process_options{
@@ -541,6 +573,22 @@ nginx_counters nginx_server::counters() const {
     throw std::runtime_error("unexpected stub_status page: " + reply.body);
   }
   return c;
+}
+
+void nginx_suite::start(
+    const std::function<std::unique_ptr<nginx_server>(const fs::path&)>& make,
+    const std::function<void()>& more) {
+  auto binary = nginx_server::find_binary();
+  if (!binary) {
+    skip_reason = "nginx is not installed (Debian: nginx-light)";
+    return;
+  }
+  try {
+    nginx = make ? make(*binary) : std::make_unique<nginx_server>(*binary);
+    if (more) more();
+  } catch (const std::exception& e) {
+    setup_error = e.what();
+  }
 }
 
 std::string render_nginx_config(std::string_view template_text, std::uint16_t port,

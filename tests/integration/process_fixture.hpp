@@ -161,6 +161,9 @@ class ws_peer_server {
 
   // Throws std::runtime_error (with node's output) when it is unavailable or does not come up.
   ws_peer_server();
+  // The same peer over TLS (tests/peers/wss_server.js) with this certificate chain and key (PEM):
+  // url() is then "https://127.0.0.1:<port>" and stats() is not available.
+  ws_peer_server(const std::filesystem::path& cert_file, const std::filesystem::path& key_file);
 
   std::uint16_t port() const noexcept { return port_; }
   std::string url() const;  // "http://127.0.0.1:<port>"
@@ -171,6 +174,7 @@ class ws_peer_server {
  private:
   std::unique_ptr<child_process> process_;
   std::uint16_t port_ = 0;
+  bool tls_ = false;
 };
 
 // nginx's own counters from its stub_status page.
@@ -188,21 +192,45 @@ class nginx_server {
 
   // Throws std::runtime_error (with nginx's output) when it does not come up.
   explicit nginx_server(const std::filesystem::path& binary);
+  // nginx with another config template: besides @PORT@ (which must serve /nginx_status over plain
+  // HTTP, the readiness check) and @PREFIX@, it gets `extra_ports` more free ports as @PORT1@,
+  // @PORT2@, ... (e.g. for TLS listeners).
+  nginx_server(const std::filesystem::path& binary, std::string config_template,
+               std::size_t extra_ports);
   ~nginx_server();
 
   std::uint16_t port() const noexcept { return port_; }
   std::string url() const;
+  // The i-th extra port (1-based, as in the template).
+  std::uint16_t extra_port(std::size_t i) const { return extra_ports_.at(i - 1); }
 
   // Read through a request of its own, which counts as one accepted connection and one request.
   nginx_counters counters() const;
 
  private:
   bool try_start(const std::filesystem::path& binary, std::uint16_t port);
+  void start(const std::filesystem::path& binary, std::size_t extra_ports);
 
   std::unique_ptr<temp_dir> dir_;
   std::unique_ptr<child_process> process_;
   std::uint16_t port_ = 0;
+  std::vector<std::uint16_t> extra_ports_;
+  std::string template_;
   std::string last_output_;
+};
+
+// The peers of a test suite, started once by its SetUpTestSuite: nginx when it is installed, and
+// whatever else `more` starts. A missing nginx is a reason to skip; any exception on the way is
+// kept as the setup error, for SetUp to fail each test with.
+struct nginx_suite {
+  std::unique_ptr<nginx_server> nginx;
+  std::string skip_reason;
+  std::string setup_error;
+
+  // `make` starts nginx from its binary (default: the standard test config).
+  void start(
+      const std::function<std::unique_ptr<nginx_server>(const std::filesystem::path&)>& make = {},
+      const std::function<void()>& more = {});
 };
 
 // Fills in the config template: every "@PORT@" and "@PREFIX@" is replaced.

@@ -1,11 +1,19 @@
 // The engine against nginx: exact request counts on both sides, keep-alive reuse, error metrics,
-// connect failures and request timeouts (the latter against the demo target's /delay).
+// connect failures and request timeouts (the latter against the demo target's /delay), and the
+// config keys of the timeouts.
 #include <gtest/gtest.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <chaperon/chaperon.hpp>
 
@@ -78,28 +86,86 @@ task<> slow_request_with_option(session& s) {
   if (r.error == failure::timeout && r.status == 0) ++g_timeouts_seen;
 }
 
+// A 127.0.0.1 port whose listener never accepts and whose accept queue is full: Linux drops the
+// SYN of every further connect, which then hangs until the client's connect timeout. A connect
+// timeout test that stays on loopback.
+class full_backlog_port {
+ public:
+  full_backlog_port() {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        ::listen(listener_, 0) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      throw std::runtime_error("cannot listen on 127.0.0.1");
+    }
+    port_ = ntohs(addr.sin_port);
+    // A backlog of 0 holds one connection: this one fills it.
+    filler_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (filler_ < 0 || ::connect(filler_, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
+      throw std::runtime_error("cannot fill the accept queue");
+    }
+  }
+  ~full_backlog_port() {
+    ::close(filler_);
+    ::close(listener_);
+  }
+  full_backlog_port(const full_backlog_port&) = delete;
+  full_backlog_port& operator=(const full_backlog_port&) = delete;
+
+  std::string url(const std::string& scheme = "http") const {
+    return scheme + "://127.0.0.1:" + std::to_string(port_) + "/";
+  }
+
+ private:
+  int listener_ = -1;
+  int filler_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+// What the timeout scenarios saw: {"what", "error", "elapsed_ms"} per action.
+std::mutex g_timed_mutex;
+std::vector<json> g_timed;
+
+void report_timed(const std::string& what, failure error, std::chrono::steady_clock::time_point t0) {
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  std::lock_guard lock(g_timed_mutex);
+  g_timed.push_back({{"what", what}, {"error", to_string(error)}, {"elapsed_ms", ms.count()}});
+}
+
+std::vector<json> take_timed() {
+  std::lock_guard lock(g_timed_mutex);
+  return std::exchange(g_timed, {});
+}
+
+// A GET of config `url`, and a WebSocket connect to config `ws_url` when it is given.
+task<> timed_get_and_ws_connect(session& s) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = co_await s.get(s.config_as<std::string>("url"));
+  report_timed("get", r.error, t0);
+  if (!s.has_config("ws_url")) co_return;
+  t0 = std::chrono::steady_clock::now();
+  auto w = co_await s.ws_connect(s.config_as<std::string>("ws_url"));
+  report_timed("ws_connect", w.error, t0);
+}
+
 class NginxLoad : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto binary = nginx_server::find_binary();
-    if (!binary) {
-      skip_reason_ = "nginx is not installed (Debian: nginx-light)";
-      return;
-    }
-    try {
-      nginx_ = std::make_unique<nginx_server>(*binary);
-      demo_ = std::make_unique<demo_server>();
-    } catch (const std::exception& e) {
-      setup_error_ = e.what();
-    }
+    peers_.start({}, [] { demo_ = std::make_unique<demo_server>(); });
+    nginx_ = peers_.nginx.get();
   }
   static void TearDownTestSuite() {
-    nginx_.reset();
+    peers_.nginx.reset();
     demo_.reset();
   }
   void SetUp() override {
-    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
-    ASSERT_TRUE(setup_error_.empty()) << setup_error_;
+    if (!peers_.skip_reason.empty()) GTEST_SKIP() << peers_.skip_reason;
+    ASSERT_TRUE(peers_.setup_error.empty()) << peers_.setup_error;
   }
 
   static chaperon::load_test nginx_test(std::size_t sessions, chaperon::scenario_fn fn, json cfg) {
@@ -109,10 +175,9 @@ class NginxLoad : public ::testing::Test {
     return t;
   }
 
-  static inline std::unique_ptr<nginx_server> nginx_;
+  static inline chaperon::itest::nginx_suite peers_;
+  static inline nginx_server* nginx_ = nullptr;
   static inline std::unique_ptr<demo_server> demo_;
-  static inline std::string skip_reason_;
-  static inline std::string setup_error_;
 };
 
 TEST_F(NginxLoad, EverySessionMakesExactlyKRequestsAndNginxCountsThem) {
@@ -224,6 +289,71 @@ TEST_F(NginxLoad, RequestTimeoutOptionOverridesTheConfig) {
   EXPECT_EQ(count_of(results, get_metric(slow_url, "timeout")), sessions);
   EXPECT_EQ(g_timeouts_seen.load(), static_cast<int>(sessions));
   EXPECT_LT(elapsed, 1500ms);
+}
+
+// The original's `http` map carries HTTPoison's options: recv_timeout is the response timeout.
+TEST_F(NginxLoad, HttpRecvTimeoutIsTheRequestTimeout) {
+  const std::string slow_url = demo_->url() + "/delay/2000";
+  take_timed();
+  auto results = chaperon::run_load_test(nginx_test(
+      1, timed_get_and_ws_connect, {{"url", slow_url}, {"http", {{"recv_timeout", 200}}}}));
+  const auto seen = take_timed();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0]["error"], "timeout");
+  EXPECT_LT(seen[0]["elapsed_ms"].get<int>(), 1500);
+  EXPECT_EQ(count_of(results, get_metric(slow_url, "timeout")), 1u);
+}
+
+TEST_F(NginxLoad, TopLevelRequestTimeoutWinsOverHttpRecvTimeout) {
+  const std::string slow_url = demo_->url() + "/delay/600";
+  take_timed();
+  auto results = chaperon::run_load_test(
+      nginx_test(1, timed_get_and_ws_connect,
+                 {{"url", slow_url}, {"http", {{"recv_timeout", 100}}}, {"request_timeout", "5s"}}));
+  const auto seen = take_timed();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0]["error"], "");
+  EXPECT_GE(seen[0]["elapsed_ms"].get<int>(), 550);
+  EXPECT_EQ(count_of(results, get_metric(slow_url)), 1u);
+}
+
+// http.timeout is HTTPoison's connect timeout; ws.connect_timeout is the WebSocket's and falls
+// back to connect_timeout. Both against a loopback port that never completes a connect.
+TEST_F(NginxLoad, HttpTimeoutIsTheConnectTimeoutAndWsConnectTimeoutFallsBackToIt) {
+  full_backlog_port hang;
+  take_timed();
+  chaperon::run_load_test(nginx_test(1, timed_get_and_ws_connect,
+                                     {{"url", hang.url()},
+                                      {"ws_url", hang.url("ws")},
+                                      {"http", {{"timeout", 200}}}}));
+  const auto seen = take_timed();
+  ASSERT_EQ(seen.size(), 2u);
+  for (const auto& s : seen) {
+    EXPECT_EQ(s["error"], "connect_timeout") << s.dump();
+    EXPECT_GE(s["elapsed_ms"].get<int>(), 150) << s.dump();
+    EXPECT_LT(s["elapsed_ms"].get<int>(), 900) << s.dump();
+  }
+}
+
+TEST_F(NginxLoad, WsConnectTimeoutAppliesToWebSocketsOnly) {
+  full_backlog_port hang;
+  take_timed();
+  chaperon::run_load_test(nginx_test(1, timed_get_and_ws_connect,
+                                     {{"url", hang.url()},
+                                      {"ws_url", hang.url("ws")},
+                                      {"http", {{"timeout", 100}}},
+                                      {"connect_timeout", 1200},
+                                      {"ws", {{"connect_timeout", 200}}}}));
+  const auto seen = take_timed();
+  ASSERT_EQ(seen.size(), 2u);
+  // The GET: connect_timeout (which wins over http.timeout), not the WebSocket's.
+  EXPECT_EQ(seen[0]["what"], "get");
+  EXPECT_EQ(seen[0]["error"], "connect_timeout");
+  EXPECT_GE(seen[0]["elapsed_ms"].get<int>(), 1100);
+  EXPECT_EQ(seen[1]["what"], "ws_connect");
+  EXPECT_EQ(seen[1]["error"], "connect_timeout");
+  EXPECT_GE(seen[1]["elapsed_ms"].get<int>(), 150);
+  EXPECT_LT(seen[1]["elapsed_ms"].get<int>(), 1000);
 }
 
 TEST_F(NginxLoad, ServerClosingTheConnectionMakesTheClientReconnect) {
