@@ -3,6 +3,7 @@
 // `store_results` behave as the README says.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -125,8 +126,8 @@ TEST_F(ConfigKeys, AnIntervalDurationIsAcceptedAndKnown) {
 TEST(EngineConfigKeys, EveryKeyTheEngineLooksUpIsKnown) {
   const std::regex lookup(
       R"re((?:find_path\([^,;]+,\s*config_path[{(]|config_ms\([^,;]+,\s*)"([^"]+)")re");
-  std::set<std::string> known(chaperon::detail::engine_config_keys().begin(),
-                              chaperon::detail::engine_config_keys().end());
+  const std::set<std::string> known(chaperon::detail::engine_config_keys().begin(),
+                                    chaperon::detail::engine_config_keys().end());
   std::size_t found = 0;
   for (const char* dir : {"src/engine", "src/net", "src/cli", "src/export"}) {
     for (const auto& f : fs::recursive_directory_iterator(fs::path(CHAPERON_SOURCE_DIR) / dir)) {
@@ -134,8 +135,11 @@ TEST(EngineConfigKeys, EveryKeyTheEngineLooksUpIsKnown) {
       const std::string text = read_text_file(f.path());
       for (std::sregex_iterator it(text.begin(), text.end(), lookup), end; it != end; ++it) {
         ++found;
-        EXPECT_TRUE(known.contains((*it)[1].str()))
-            << (*it)[1].str() << " (" << f.path().filename().string() << ")";
+        // config_path{"http", "timeout"} shows only its first name here.
+        const std::string key = (*it)[1].str();
+        const auto below = [&](const std::string& k) { return k.starts_with(key + "."); };
+        const bool listed = known.contains(key) || std::any_of(known.begin(), known.end(), below);
+        EXPECT_TRUE(listed) << key << " (" << f.path().filename().string() << ")";
       }
     }
   }
