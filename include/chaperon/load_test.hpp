@@ -104,6 +104,8 @@ struct load_test_entry {
   load_model model;
 
   std::string scenario_name() const;  // "A" or "A -> B"
+  // For messages: the scenario name, and the session name when there is one: A "name".
+  std::string label() const;
 };
 
 class load_test {
@@ -133,6 +135,9 @@ class load_test {
   const json& default_config() const noexcept { return default_config_; }
   const std::vector<load_test_entry>& entries() const noexcept { return entries_; }
   const std::vector<chaperon::threshold>& thresholds() const noexcept { return thresholds_; }
+  // The config of an entry's sessions: default_config deep-merged with the entry's config,
+  // deep-merged with the run-time config.
+  json entry_config(const load_test_entry& entry, const json& runtime) const;
   // Sessions of the at_once entries plus the peak session target of ramping entries (rate
   // entries count their max_active): an upper bound on concurrent sessions.
   std::size_t session_count() const noexcept;

@@ -51,7 +51,9 @@ struct run_options {
   std::size_t threads = 0;          // 0: one per core
   json config = json::object();     // run-time config, merged over each entry's
   metric_filter metrics;            // what to record
-  bool per_session = false;         // keep one row per session name instead of aggregating
+  // Keep one row per session name instead of aggregating; config merge_scenario_sessions: false
+  // (the original's key) turns it on too.
+  bool per_session = false;
   bool print_results = false;       // print every action's result (debugging)
   log_level level = log_level::warn;
   // Called about once a second, from a thread of the run's own (not an engine thread).
@@ -63,6 +65,13 @@ struct run_options {
   std::stop_token stop;
   // Replaces the load model of every entry (the CLI's --rate / --stages).
   std::optional<load_model> model;
+  // Run-time session counts of the at-once entries (the CLI's --sessions / --scale). `sessions`
+  // sets the count of a test with a single entry; `scale` multiplies every at-once entry's
+  // count (rounded, at least 1). Entries with a load model keep it. Setup errors
+  // (std::invalid_argument): `sessions` on a test with several entries (the message names them)
+  // or on an entry with a load model, either with `model`, a count of 0, a scale that is not > 0.
+  std::optional<std::size_t> sessions;
+  std::optional<double> scale;
   // Run only this share of the test.
   share part;
   // The length of the intervals of the run's series; nullopt: config `interval` when it is a
@@ -74,7 +83,15 @@ struct run_options {
   // (results.thresholds); those with abort_on_fail also after every interval, on everything
   // measured so far, and stop the run gracefully once they fail (after their grace period).
   std::vector<threshold> thresholds;
+  // After the run, warn on stderr (once per run) about every config key that neither the engine
+  // nor any session read: a typo such as `timout` does not pass silently.
+  bool warn_unread_config = true;
 };
+
+// The test as start_load_test runs it with `options`: session counts after `sessions` / `scale`,
+// and the session name of entries without one taken from config `name` (the original's key).
+// Throws std::invalid_argument or config_error as start_load_test does for these.
+load_test prepared_load_test(const load_test& test, const run_options& options);
 
 namespace detail {
 class run_control;
@@ -116,7 +133,9 @@ class load_test_run {
 
 // Starts the load test on threads of its own and returns at once. Throws for setup errors (no
 // entries, bad config values, more concurrent sessions than the open-file limit allows, a bad
-// share); never for network failures.
+// share, bad sessions / scale); never for network failures. Config errors of the original's keys:
+// `interval` as an object (its {period, fn} heartbeat is session::set_interval here), entries
+// that disagree on `merge_scenario_sessions`, a `name` that is not a string.
 //
 // The results carry the generator's own figures (results.generator): schedule lag of rate-driven
 // starts, event-loop delay and engine-thread CPU. When they show that the generator could not

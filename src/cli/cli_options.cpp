@@ -23,7 +23,8 @@ void add_common_options(CLI::App& app, common_options& o) {
                  "Record only these metric types, comma-separated (e.g. get,post,call)");
   app.add_option("--log-level", o.log_level, "Session log level")
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
-  app.add_flag("--per-session", o.per_session, "Export one row per session name");
+  app.add_flag("--per-session", o.per_session,
+               "Export one row per session name (as config merge_scenario_sessions=false)");
   app.add_flag("--print-results", o.print_results, "Print every action's result");
   app.add_flag("--no-progress", o.no_progress, "Do not print the live progress line");
   app.add_option("--share", o.share,
@@ -63,6 +64,16 @@ void add_model_options(CLI::App& app, model_options& o, bool with_duration) {
   app.add_option("--max-active", o.max_active,
                  "Open model: cap on active sessions; arrivals beyond it are dropped and counted "
                  "(default: 2 s of arrivals at the peak rate, 100..10000)");
+}
+
+void add_count_options(CLI::App& app, common_options& o) {
+  app.add_option("-s,--sessions", o.sessions,
+                 "Session count of the test's entry (a test with one entry; see --scale)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
+  app.add_option("--scale", o.scale,
+                 "Multiply every entry's session count by F (rounded, at least 1), e.g. 0.1 or 2; "
+                 "entries with a load model keep theirs")
+      ->check(CLI::PositiveNumber);
 }
 
 std::optional<load_model> make_load_model(const model_options& o) {
@@ -159,6 +170,8 @@ run_options make_run_options(const common_options& o) {
   r.print_results = o.print_results;
   r.level = parse_level(o.log_level);
   r.model = make_load_model(o.model);
+  if (o.sessions > 0) r.sessions = o.sessions;
+  if (o.scale > 0) r.scale = o.scale;
   if (!o.share.empty()) {
     auto part = parse_share(o.share);
     if (!part) throw CLI::ValidationError("--share", "'" + o.share + "' is not I/N with I < N");

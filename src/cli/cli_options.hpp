@@ -37,6 +37,8 @@ struct common_options {
   std::string s3;        // s3://bucket/prefix; "" -> env S3_BUCKET, if set
   std::string report;    // an HTML report to write besides the results
   std::string hdr_log;   // an HdrHistogram interval log to write besides the results
+  std::size_t sessions = 0;  // run --sessions; 0: the entry's own count
+  double scale = 0;          // run --scale; 0: none
   std::vector<std::string> thresholds;  // --threshold specs
   std::string prometheus_listen;        // ADDR:PORT
   std::string prometheus_remote_write;  // URL
@@ -48,6 +50,8 @@ struct common_options {
 void add_common_options(CLI::App& app, common_options& o);
 // --rate, --stages, --max-active, and --duration when `with_duration` (quick has its own).
 void add_model_options(CLI::App& app, model_options& o, bool with_duration);
+// run's --sessions and --scale (quick has a --sessions of its own).
+void add_count_options(CLI::App& app, common_options& o);
 
 // The model the flags ask for, nullopt when none; throws CLI::ValidationError naming the flag and
 // the bad value.

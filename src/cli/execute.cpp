@@ -66,7 +66,7 @@ json config_report(const load_test& test, const json& runtime, const run_results
     entries.push_back({{"scenario", e.scenario_name()},
                        {"count", e.count},
                        {"session_name", e.session_name},
-                       {"config", deep_merged(deep_merged(test.default_config(), e.config), runtime)}});
+                       {"config", test.entry_config(e, runtime)}});
   }
   return {{"load_test", test.name()},
           {"default_config", test.default_config()},
@@ -270,13 +270,15 @@ int execute(const load_test& test, const common_options& o) {
   export_options exp = make_export_options(o);
   const exporter& format = find_exporter(exp.format);
   const json runtime_config = options.config;
+  // The test as it runs (counts after --sessions / --scale), for the config file.
+  const load_test ran = prepared_load_test(test, options);
   const auto s3 = s3_upload_of(o);
   bool uploaded = true;
 
   interrupt_watch interrupts;
   auto run = run_with_progress(test, std::move(options), o, interrupts);
   const run_results& results = run.results;
-  const json info = config_report(test, runtime_config, results);
+  const json info = config_report(ran, runtime_config, results);
   exp.series = &run.series;
   exp.run_info = &info;
 

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Run a registered load test");
   run->add_option("load_test", test_name, "Name of the load test (see `list`)")->required();
   cli::add_common_options(*run, run_opts);
+  cli::add_count_options(*run, run_opts);
   cli::add_model_options(*run, run_opts.model, true);
 
   cli::common_options quick_opts;

@@ -15,6 +15,15 @@ std::string load_test_entry::scenario_name() const {
   return out;
 }
 
+std::string load_test_entry::label() const {
+  if (session_name.empty()) return scenario_name();
+  return scenario_name() + " \"" + session_name + "\"";
+}
+
+json load_test::entry_config(const load_test_entry& entry, const json& runtime) const {
+  return deep_merged(deep_merged(default_config_, entry.config), runtime);
+}
+
 load_test& load_test::default_config(json config) {
   default_config_ = std::move(config);
   return *this;

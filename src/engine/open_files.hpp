@@ -19,7 +19,7 @@ struct open_file_limits {
 open_file_limits raise_open_file_limit();
 
 // Descriptors kept free for everything that is not a session's connection (logs, exports,
-// resolver, shard wake-ups, the cluster link).
+// resolver, shard wake-ups, the Prometheus endpoint).
 inline constexpr std::uint64_t reserved_descriptors = 64;
 
 // Throws config_error when `concurrent_sessions` (each holding at least one connection at once)

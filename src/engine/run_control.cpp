@@ -1,6 +1,9 @@
 #include "engine/run_control.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 
 namespace chaperon::detail {
 
@@ -59,10 +62,13 @@ void run_control::run_shard(std::size_t i, shard_plan plan) {
   s.run(std::move(plan.sessions), std::move(plan.models));
   delivery last{i, s.final_interval_index(), s.take_final_interval(), true};
   auto generator = s.take_generator();
+  // The sessions of this shard ran on this thread, which noted their config reads.
+  auto reads = take_thread_config_reads();
   {
     std::lock_guard lock(mutex_);
     inbox_.push_back(std::move(last));
     generator_.merge(generator);
+    config_reads_.merge(reads);
     if (++shards_done_ == shards_.size()) end_us_ = elapsed_us();
   }
   cv_.notify_all();
@@ -223,6 +229,17 @@ void run_control::finish_locked() {
   assess_saturation(final_.generator, setup_.limits);
   final_.thresholds = verdicts(final_);
   finished_ = true;
+  if (options_.warn_unread_config) warn_unread_config_locked();
+}
+
+void run_control::warn_unread_config_locked() const {
+  std::string text;
+  for (const auto& k : find_unread_config(test_, options_.config, config_reads_))
+    text += "chaperon: warning: " + describe(k) + "\n";
+  if (text.empty()) return;
+  // On a terminal a progress line may be waiting for its next update: start below it.
+  if (isatty(STDERR_FILENO)) text.insert(0, "\n");
+  std::fputs(text.c_str(), stderr);
 }
 
 run_results run_control::snapshot() const {

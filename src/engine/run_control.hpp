@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "chaperon/run.hpp"
+#include "engine/config_reads.hpp"
 #include "engine/shard.hpp"
 
 namespace chaperon::detail {
@@ -74,6 +75,7 @@ class run_control {
   bool interval_complete_locked(std::size_t index) const;
   void send_stop_locked(const std::string& reason);
   void finish_locked();
+  void warn_unread_config_locked() const;
   void check_thresholds_locked(const interval& latest);
   std::vector<threshold_verdict> verdicts(const run_results& results) const;
   progress_snapshot progress_locked() const;
@@ -100,6 +102,7 @@ class run_control {
   interval_series series_;
   run_results total_;  // every part merged as it arrives
   generator_report generator_;
+  config_reads config_reads_;  // what the shards' sessions read, merged as each shard ends
   std::vector<threshold> thresholds_;  // the test's, then the options'
   interval so_far_;                     // every complete interval merged, for abort_on_fail
   std::optional<std::size_t> aborted_by_;

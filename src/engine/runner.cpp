@@ -2,6 +2,7 @@
 // over engine threads (shards), and hands them to a run_control that runs and watches them.
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <random>
 #include <thread>
 
@@ -64,8 +65,7 @@ std::vector<detail::shard_plan> plan_work(const load_test& test, const run_optio
   std::size_t session_no = 0;
   std::size_t next = 0;
   for (const auto& entry : test.entries()) {
-    json merged = deep_merged(deep_merged(test.default_config(), entry.config), options.config);
-    auto config = std::make_shared<const json>(std::move(merged));
+    auto config = std::make_shared<const json>(test.entry_config(entry, options.config));
     const auto& model = model_of(entry, options);
     if (model.kind == load_kind::at_once) {
       for (std::size_t i = 0; i < entry.count; ++i) {
@@ -98,8 +98,21 @@ saturation_thresholds thresholds(const json& config) {
   return t;
 }
 
-// Config `interval` as a duration sets the series' interval; the original's heartbeat form
-// (an object with a period and a function) is a scenario's business and is left alone.
+// Config `interval` as a duration sets the series' interval. The original's heartbeat form
+// ({period, fn}) holds a function, which JSON cannot: a scenario calls session::set_interval.
+void check_interval_key(const json& config, const std::string& where) {
+  const json* v = find_path(config, config_path{"interval"});
+  if (!v || v->is_null() || v->is_number() || v->is_string()) return;
+  if (v->is_object()) {
+    throw config_error("config key 'interval' (" + where + ") is an object, the original's " +
+                       "{period, fn} heartbeat: a function cannot be given in JSON config; call " +
+                       "session::set_interval(period, fn) in the scenario instead (a duration " +
+                       "here sets the length of the series' intervals)");
+  }
+  throw config_error("config key 'interval' (" + where + ") has value " + v->dump() +
+                     ", which is not a duration (the length of the series' intervals)");
+}
+
 std::chrono::microseconds interval_length(const json& config, const run_options& options) {
   std::chrono::microseconds length{std::chrono::seconds(1)};
   if (options.interval) {
@@ -113,6 +126,86 @@ std::chrono::microseconds interval_length(const json& config, const run_options&
                        std::to_string(length.count()) + "us");
   }
   return length;
+}
+
+// Config merge_scenario_sessions (the original's key): false asks for one row per session name.
+// Rows are a setting of the whole run, so every entry must agree (unset counts as true).
+bool per_session_from_config(const load_test& test, const json& runtime) {
+  std::optional<bool> merge;
+  std::string first;
+  auto shown = [](bool v) { return v ? "true (or unset)" : "false"; };
+  for (const auto& e : test.entries()) {
+    const json config = test.entry_config(e, runtime);
+    bool value = true;
+    if (const json* v = find_path(config, config_path{"merge_scenario_sessions"});
+        v && !v->is_null()) {
+      if (!v->is_boolean()) {
+        throw config_error("config key 'merge_scenario_sessions' (entry " + e.label() +
+                           ") must be true or false, not " + v->dump());
+      }
+      value = v->get<bool>();
+    }
+    if (merge && *merge != value) {
+      throw config_error(
+          "config key 'merge_scenario_sessions' applies to the whole run, but entry " + first +
+          " has " + shown(*merge) + " and entry " + e.label() + " " + shown(value) +
+          ": set it in default_config or in the run-time config");
+    }
+    merge = value;
+    if (first.empty()) first = e.label();
+  }
+  return merge && !*merge;
+}
+
+std::string entry_list(const load_test& test) {
+  std::string out;
+  for (const auto& e : test.entries()) out += (out.empty() ? "" : ", ") + e.label();
+  return out;
+}
+
+void check_count_options(const load_test& test, const run_options& options) {
+  if (!options.sessions && !options.scale) return;
+  if (options.model) {
+    throw std::invalid_argument(
+        "sessions / scale (--sessions, --scale) set the counts of at-once entries; they do not "
+        "apply when one load model replaces every entry's (--rate, --stages)");
+  }
+  if (options.scale && !(std::isfinite(*options.scale) && *options.scale > 0)) {
+    throw std::invalid_argument("scale (--scale) must be a number > 0, got " +
+                                std::to_string(*options.scale));
+  }
+  if (!options.sessions) return;
+  if (*options.sessions == 0) throw std::invalid_argument("sessions (--sessions) must be >= 1");
+  const auto& entries = test.entries();
+  if (entries.size() != 1) {
+    throw std::invalid_argument(
+        "sessions (--sessions N) sets the session count of a load test with one entry; " +
+        test.name() + " has " + std::to_string(entries.size()) + ": " + entry_list(test) +
+        "; scale (--scale F) multiplies every entry's count");
+  }
+  if (entries[0].model.kind != load_kind::at_once) {
+    throw std::invalid_argument("sessions (--sessions): entry " + entries[0].label() + " of " +
+                                test.name() + " runs a load model, which sets its own sessions");
+  }
+}
+
+std::size_t scaled(std::size_t count, double scale) {
+  const double n = std::round(static_cast<double>(count) * scale);
+  if (!(n < 1e15)) throw std::invalid_argument("scale (--scale) makes a count out of range");
+  return std::max<std::size_t>(1, static_cast<std::size_t>(n));
+}
+
+// Config `name` (the original's key) names the sessions of an entry that has no session name.
+std::string config_session_name(const load_test& test, const load_test_entry& e,
+                                const json& runtime) {
+  const json config = test.entry_config(e, runtime);
+  const json* v = find_path(config, config_path{"name"});
+  if (!v || v->is_null()) return {};
+  if (!v->is_string()) {
+    throw config_error("config key 'name' (entry " + e.label() +
+                       ") is the session name and must be a string, not " + v->dump());
+  }
+  return v->get<std::string>();
 }
 
 void check_share(const share& part) {
@@ -140,12 +233,32 @@ std::optional<share> parse_share(std::string_view text) {
   return share{*index, *count};
 }
 
+load_test prepared_load_test(const load_test& test, const run_options& options) {
+  check_count_options(test, options);
+  load_test out{test.name()};
+  out.default_config(test.default_config());
+  for (const auto& t : test.thresholds()) out.threshold(t);
+  for (auto e : test.entries()) {
+    if (model_of(e, options).kind == load_kind::at_once) {
+      if (options.sessions) e.count = *options.sessions;
+      if (options.scale) e.count = scaled(e.count, *options.scale);
+    }
+    if (e.session_name.empty()) e.session_name = config_session_name(test, e, options.config);
+    out.entry(std::move(e));
+  }
+  return out;
+}
+
 load_test_run start_load_test(load_test test, run_options options) {
   if (test.entries().empty()) {
     throw std::invalid_argument("load test " + test.name() + " has no scenarios");
   }
   check_share(options.part);
   if (options.model) options.model->validate();
+  test = prepared_load_test(test, options);
+  for (const auto& e : test.entries())
+    check_interval_key(test.entry_config(e, options.config), "entry " + e.label());
+  options.per_session = options.per_session || per_session_from_config(test, options.config);
   const json config = deep_merged(test.default_config(), options.config);
   detail::run_setup setup;
   setup.timeout = load_test_timeout(config);

@@ -16,51 +16,28 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "integration/process_fixture.hpp"
+#include "integration/cli_support.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using chaperon::itest::command_result;
-using chaperon::itest::demo_server;
+using chaperon::itest::csv_row;
+using chaperon::itest::describe;
+using chaperon::itest::lines_of;
+using chaperon::itest::row_count;
 using chaperon::itest::process_options;
 using chaperon::itest::read_text_file;
 using chaperon::itest::run_command;
 using chaperon::itest::temp_dir;
 using json = nlohmann::json;
 
-constexpr auto command_timeout = 60s;
-
 constexpr std::string_view csv_header =
     "session_action_name,total_count,max,mean,min,percentile_10.0,percentile_20.0,"
     "percentile_30.0,percentile_40.0,percentile_50.0,percentile_60.0,percentile_75.0,"
     "percentile_80.0,percentile_85.0,percentile_90.0,percentile_95.0,percentile_99.0,"
     "percentile_99.9,percentile_99.99,percentile_99.999";
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
-// The columns of the CSV row whose label is `label`; empty when there is none.
-std::vector<std::string> csv_row(const std::string& csv, const std::string& label) {
-  for (const auto& line : lines_of(csv)) {
-    if (!line.starts_with(label + ",")) continue;
-    std::vector<std::string> cols;
-    std::istringstream in(line);
-    for (std::string col; std::getline(in, col, ',');) cols.push_back(col);
-    return cols;
-  }
-  return {};
-}
-
-std::uint64_t row_count(const std::string& csv, const std::string& label) {
-  auto cols = csv_row(csv, label);
-  return cols.size() < 2 ? 0 : std::stoull(cols[1]);
-}
 
 std::string utc_date(std::chrono::system_clock::time_point t) {
   const std::chrono::year_month_day day{std::chrono::floor<std::chrono::days>(t)};
@@ -70,11 +47,6 @@ std::string utc_date(std::chrono::system_clock::time_point t) {
 
 std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
-std::string describe(const command_result& r) {
-  return fmt::format("exit {}{}\n--- stdout\n{}\n--- stderr\n{}", r.exit_code,
-                     r.timed_out ? " (timed out)" : "", r.out, r.err);
 }
 
 // ---- the process fixture itself ------------------------------------------------------------------
@@ -109,26 +81,7 @@ TEST(ProcessFixture, MissingProgramIsAnError) {
 
 // ---- the CLI -------------------------------------------------------------------------------------
 
-class Cli : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    try {
-      demo_ = std::make_unique<demo_server>();
-    } catch (const std::exception& e) {
-      setup_error_ = e.what();
-    }
-  }
-  static void TearDownTestSuite() { demo_.reset(); }
-  void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
-
-  static command_result cli(std::vector<std::string> args, fs::path cwd = {}) {
-    args.insert(args.begin(), CHAPERON_CLI_BINARY);
-    return run_command(process_options{std::move(args), std::move(cwd)}, command_timeout);
-  }
-
-  static inline std::unique_ptr<demo_server> demo_;
-  static inline std::string setup_error_;
-};
+using Cli = chaperon::itest::cli_test;
 
 TEST_F(Cli, QuickWritesCsvAndTheConfigBesideIt) {
   temp_dir dir;
@@ -269,6 +222,80 @@ TEST_F(Cli, RunUnknownLoadTestFailsNamingIt) {
   auto r = cli({"run", "No.Such.Test", "--output", "-"});
   EXPECT_NE(r.exit_code, 0) << describe(r);
   EXPECT_NE(r.err.find("No.Such.Test"), std::string::npos) << describe(r);
+}
+
+// ---- run-time session counts ------------------------------------------------------------------
+
+TEST_F(Cli, RunHelpShowsSessionsAndScale) {
+  auto r = cli({"run", "--help"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_NE(r.out.find("--sessions"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--scale"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, RunSessionsSetsTheCountOfASingleEntryTest) {
+  temp_dir dir;
+  const auto out = dir.path() / "sessions.csv";
+  // Demo.CustomAction: one entry of 5 sessions, each checking the home page twice per round.
+  auto r = cli({"run", "Demo.CustomAction", "--sessions", "3", "--config", "rounds=2", "--config",
+                "base_url=" + demo_->url(), "--output", out.string(), "--no-progress"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  const auto csv = read_text_file(out);
+  // 3 sessions x 2 rounds x 2 checks, one of which fails each round.
+  EXPECT_EQ(row_count(csv, " expect_text(/)"), 12u) << csv;
+  EXPECT_EQ(row_count(csv, " Error mismatch expect_text(/)"), 6u) << csv;
+  EXPECT_EQ(row_count(csv, " get(" + demo_->url() + "/)"), 12u) << csv;
+  const auto config = json::parse(read_text_file(dir.path() / "sessions.config.json"));
+  EXPECT_EQ(config["entries"].at(0)["count"], 3);
+}
+
+TEST_F(Cli, RunScaleMultipliesEveryEntrysCountRoundedAtLeastOne) {
+  temp_dir dir;
+  const auto out = dir.path() / "scaled.csv";
+  const auto base = demo_->url();
+  // Demo.Rest: 40 logged-in sessions and 2 anonymous ones; 0.1 makes 4 and round(0.2) -> 1.
+  auto r = cli({"run", "Demo.Rest", "--scale", "0.1", "--config", "base_url=" + base, "--config",
+                "rounds=1", "--config", "think_time=0", "--output", out.string(),
+                "--no-progress"});
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  const auto csv = read_text_file(out);
+  EXPECT_EQ(row_count(csv, " post(" + base + "/login)"), 4u) << csv;
+  EXPECT_EQ(row_count(csv, " post(" + base + "/logout)"), 4u) << csv;
+  EXPECT_EQ(row_count(csv, " Error HTTP 401 get(" + base + "/account)"), 1u) << csv;
+  EXPECT_EQ(row_count(csv, " get(" + base + "/account)"), 5u) << csv;
+  const auto config = json::parse(read_text_file(dir.path() / "scaled.config.json"));
+  EXPECT_EQ(config["entries"].at(0)["count"], 4);
+  EXPECT_EQ(config["entries"].at(1)["count"], 1);
+}
+
+TEST_F(Cli, RunSessionsOnATestWithSeveralEntriesFailsNamingThem) {
+  auto r = cli({"run", "Demo.Rest", "--sessions", "3", "--output", "-", "--no-progress"});
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_NE(r.err.find("RestScenario, AnonymousScenario \"anonymous\""), std::string::npos)
+      << describe(r);
+  EXPECT_NE(r.err.find("--scale"), std::string::npos) << describe(r);
+}
+
+TEST_F(Cli, RunSessionsWithARateModelIsAnError) {
+  auto r = cli({"run", "Demo.CustomAction", "--sessions", "3", "--rate", "10/s", "--duration",
+                "1s", "--output", "-", "--no-progress"});
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_NE(r.err.find("--sessions"), std::string::npos) << describe(r);
+}
+
+// More sessions than the open-file limit allows: the error says what to do, and only with what
+// exists (shares and merge), not cluster workers.
+TEST_F(Cli, OpenFilesErrorAdvisesSharesAndMerge) {
+  const std::string command = fmt::format(
+      "ulimit -n 256 && exec '{}' quick '{}/' --sessions 1000 --duration 1s --output - "
+      "--no-progress",
+      CHAPERON_CLI_BINARY, demo_->url());
+  auto r = run_command(process_options{{"/bin/sh", "-c", command}, {}}, 60s);
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_NE(r.err.find("256 files"), std::string::npos) << describe(r);
+  EXPECT_NE(r.err.find("--share I/N"), std::string::npos) << describe(r);
+  EXPECT_NE(r.err.find("chaperon merge"), std::string::npos) << describe(r);
+  EXPECT_EQ(r.err.find("cluster"), std::string::npos) << describe(r);
 }
 
 }  // namespace
