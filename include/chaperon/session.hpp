@@ -18,12 +18,15 @@
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include "chaperon/config.hpp"
 #include "chaperon/http.hpp"
@@ -36,6 +39,7 @@ class session;
 namespace detail {
 class session_state;
 struct wait_slot;
+struct child_task;
 // The engine's way to a session's private state (engine/session_state.hpp).
 session_state& state_of(session& s) noexcept;
 const session_state& state_of(const session& s) noexcept;
@@ -55,6 +59,21 @@ class session_stopped : public std::exception {
 };
 
 enum class log_level { debug, info, warn, error, off };
+
+// Options of session::retry_on_error (at namespace scope so that `= {}` can be a default argument;
+// session::retry_options names it too).
+struct retry_options {
+  std::size_t retries = 1;  // retries after the first attempt
+  std::chrono::microseconds delay{0};
+  std::chrono::microseconds random_delay{std::chrono::seconds(1)};  // used when delay is 0
+  bool rethrow = false;  // rethrow the last failure instead of returning false
+};
+
+// A result kept by a session whose config has `store_results: true` (see session::results).
+struct kept_result {
+  std::string action;  // as in metric names: "ws_connect(ws://host/path)", or add_result's action
+  std::variant<http_result, ws_result> result;
+};
 
 class session {
  public:
@@ -124,7 +143,10 @@ class session {
   // ws(s)/http(s) URL is used as is. The upgrade request carries the session's cookies, basic auth
   // and opts' headers. Several connections per session are told apart by opts.connection(name);
   // connecting a name again replaces its connection. Recorded as ws_connect(<url>) (time to open);
-  // a refused, timed-out or rejected upgrade is an error metric and the session goes on.
+  // a refused, timed-out or rejected upgrade is an error metric and the session goes on. So is a
+  // URL that does not parse, or a relative path without `base_url`: the result's error is
+  // failure::invalid_url, recorded as "Error invalid_url ws_connect(<url as given>)", nothing is
+  // connected and a connection already open under that name stays.
   task<ws_result> ws_connect(std::string_view path, ws_options opts = {});
   // Sends a text / binary / JSON message. Recorded as ws_send(<url>).
   task<ws_result> ws_send(std::string_view text, ws_options opts = {});
@@ -139,8 +161,14 @@ class session {
   task<ws_result> ws_await_recv(std::string_view expected, ws_options opts = {});
   task<ws_result> ws_await_recv_json(const json& expected, ws_options opts = {});
   task<ws_result> ws_await_recv(ws_predicate pred, ws_options opts = {});
-  // Closes the connection (a close frame, then the socket). Closing a closed one does nothing.
+  // Closes the connection (a close frame, then the socket) and forgets it: later sends and
+  // receives on that name are not_connected until it is connected again. Closing a connection
+  // that is not there does nothing.
   task<void> ws_close(ws_options opts = {});
+  // Drops the connection without a close handshake (the socket is closed, no close frame is sent)
+  // and forgets it, as ws_close does. For a connection that is broken or must not be closed
+  // cleanly. Dropping one that is not there does nothing.
+  void ws_reset(ws_options opts = {});
   // Whether the named connection is open.
   bool ws_connected(std::string_view connection = {}) const;
 
@@ -150,6 +178,23 @@ class session {
   // Records a value that is not a duration (a count, a size in bytes) under a custom metric name.
   // It is exported as recorded, without the time unit conversion durations get.
   void add_value(std::string_view name, std::int64_t value);
+  // Records a counted error as "Error <error> <action>", the shape of the built-in ones (e.g.
+  // add_error("checkout", "out_of_stock")), with `duration` as its value; it counts in the error
+  // totals of the run.
+  void add_error(std::string_view action, std::string_view error,
+                 std::chrono::microseconds duration = std::chrono::microseconds{0});
+  // Records a result as if `action` had run and returned it: a successful one (an HTTP response,
+  // also a 4xx/5xx, or a WebSocket result without error) records its duration under `action`; a
+  // failed one records "Error <why> <action>" (why: "HTTP <status>" for a status >= 400, else the
+  // failure's name). An HTTP result counts as a request. Kept too when store_results is on.
+  void add_result(std::string_view action, const http_result& result);
+  void add_ws_result(std::string_view action, const ws_result& result);
+  // With config `store_results: true`, the session keeps its latest results for inspection: the
+  // WebSocket actions' and those given to add_result / add_ws_result, oldest first, at most
+  // `max_kept_results` (older ones are dropped). Without it nothing is kept: the metrics hold
+  // only histograms, never raw samples.
+  static constexpr std::size_t max_kept_results = 100;
+  const std::deque<kept_result>& results() const noexcept;
   // Runs fn(session&) (a coroutine) and records its duration under `name`.
   template <class Fn>
     requires std::invocable<Fn&, session&>
@@ -192,9 +237,12 @@ class session {
                  return fn(child, args...);
                }));
   }
-  // Waits for the oldest task under `name` / for each of `names` / for every task under `name`.
-  // A wait longer than config `timeout` (default 10 s) is recorded as "Error timeout await(<name>)",
-  // stops the late task, and returns false. A name with no task returns false and records
+  // await(name) waits for every task under `name` not awaited yet, oldest first, as the original
+  // does (inside a nested scenario, the tasks of that scenario when it has any under that name,
+  // else those of the scenarios around it); await(names) does so for each name; await_all(name)
+  // is await(name) without the error for a name that has no task. Each task is waited for up to
+  // config `timeout` (default 10 s): a longer wait is recorded as "Error timeout await(<name>)",
+  // stops the late task, and makes the result false. A name with no task returns false and records
   // "Error no_task await(<name>)". A task that threw still counts as finished (true); its failure
   // is recorded as "Error exception <name>".
   task<bool> await(std::string name);
@@ -206,8 +254,9 @@ class session {
   void signal(std::string_view task_name, json value);  // to every task under that name
   void signal_parent(json value);
   // Waits until `expected` arrives (other signals stay queued); false on timeout (recorded as
-  // "Error timeout await_signal").
+  // "Error timeout await_signal"). Without a timeout: config `timeout` (default 10 s).
   task<bool> await_signal(json expected, std::chrono::microseconds timeout);
+  task<bool> await_signal(json expected);
   // Waits for any signal (config `timeout`) and calls callback with it; false on timeout.
   task<bool> await_signal(signal_callback callback);
   // Waits for any signal up to `timeout`; the signal, or nullopt on timeout (not an error).
@@ -247,21 +296,27 @@ class session {
   task<void> cc_spread(std::string name, std::size_t rate, std::chrono::microseconds interval,
                        task_fn fn);
 
-  struct retry_options {
-    std::size_t retries = 1;  // retries after the first attempt
-    std::chrono::microseconds delay{0};
-    std::chrono::microseconds random_delay{std::chrono::seconds(1)};  // used when delay is 0
-    bool rethrow = false;  // rethrow the last failure instead of returning false
-  };
-  // Runs fn; when it throws, runs it again up to `retries` more times. Each failure is recorded as
+  using retry_options = chaperon::retry_options;
+  // Runs fn; when it throws, runs it again up to `retries` more times (by default once, after a
+  // random delay of up to 1 s). Each failure is recorded as
   // "Error exception retry(<Scenario>.<name>)"; true when an attempt succeeded.
-  task<bool> retry_on_error(std::string name, task_fn fn, retry_options options);
+  task<bool> retry_on_error(std::string name, task_fn fn, retry_options options = {});
 
   // Runs another scenario in this session: config deep-merged with `config` (or replaced when
   // merge_config is false) while it runs; assigned values and cookies stay. Recorded as
   // run_scenario(<Name>). The nested scenario's initial delay is not applied again.
   task<void> run_scenario(const scenario_ref& scenario, json config = json::object(),
                           bool merge_config = true);
+  // Starts `scenario` as a new session of its own and returns at once, without waiting for it.
+  // The original runs it on a node of its cluster; here it runs in this process, on this
+  // session's engine thread. Its config is this session's deep-merged with `config` (or `config`
+  // alone when merge_config is false), with its initial delay (config `delay`/`random_delay`)
+  // applied; nothing else is shared (assigned values, cookies, connections and tasks are its
+  // own). It gets its own id and the name "<Scenario> <id>", is counted in the run's session
+  // counts, its metrics count toward the run, it outlives this session if it must, and the run
+  // does not end before it does. Throws session_stopped when this session is stopped.
+  void schedule_scenario(const scenario_ref& scenario, json config = json::object(),
+                         bool merge_config = true);
   // Runs a custom action (see action.hpp) through the same path as built-in actions.
   task<action_result> run_action(action& a);
 
@@ -278,6 +333,9 @@ class session {
  private:
   friend detail::session_state& detail::state_of(session& s) noexcept;
   friend const detail::session_state& detail::state_of(const session& s) noexcept;
+  // Keeps a WebSocket action's result when store_results is on (engine/session_ws.cpp).
+  friend void keep_ws_action(session& s, std::string_view action, const std::string& target,
+                             const ws_result& r);
   void throw_if_stopped() const;
   json& writable_config();
   void spawn_task(std::string name, task_fn fn);
@@ -286,8 +344,14 @@ class session {
   task<bool> wait_step(detail::wait_slot*& where, clock::time_point deadline);
   void record_error(std::string action, std::string target, std::string error,
                     std::chrono::microseconds value);
+  // Waits for one task of await(name), up to config `timeout`.
+  task<bool> await_task(std::shared_ptr<detail::child_task> t, const std::string& name);
+  // store_results: whether this session keeps results, and keeping one.
+  bool keeps_results() const;
+  void keep_result(std::string action, std::variant<http_result, ws_result> result);
 
   std::unique_ptr<detail::session_state> state_;
+  std::unique_ptr<std::deque<kept_result>> kept_;  // allocated by the first result kept
 };
 
 }  // namespace chaperon

@@ -107,22 +107,26 @@ task<void> scenario_lifecycle::teardown() {
   co_await join_tasks(*s_, depth_);
 }
 
+task<bool> run_whole_scenario(session& s, const scenario_ref& ref, bool with_initial_delay) {
+  scenario_lifecycle sc(s, ref);
+  if (co_await sc.init(with_initial_delay)) co_await sc.run();
+  co_await sc.teardown();
+  if (sc.failure()) {
+    state_of(s).run.failure = describe_failure(sc.failure());
+    co_return false;
+  }
+  co_return !sc.stopped();
+}
+
 task<void> run_sequence(session& s, const load_test_entry& entry) {
-  auto& state = state_of(s);
   for (std::size_t i = 0; i < entry.sequence.size(); ++i) {
     if (i > 0) {
       if (s.stopped()) break;
       // A sequence hands each scenario's assigned values to the next one as config.
       s.set_config(s.assigned());
     }
-    scenario_lifecycle sc(s, entry.sequence[i]);
-    if (co_await sc.init(i == 0)) co_await sc.run();
-    co_await sc.teardown();
-    if (sc.failure()) {
-      state.run.failure = describe_failure(sc.failure());
-      break;
-    }
-    if (sc.stopped()) break;
+    const bool go_on = co_await run_whole_scenario(s, entry.sequence[i], i == 0);
+    if (!go_on) break;
   }
 }
 

@@ -93,6 +93,10 @@ class scenario_lifecycle::run_awaiter {
   decltype(std::declval<task<void>>().operator co_await()) inner_;
 };
 
+// One scenario through its lifecycle, with its initial delay when `with_initial_delay`: true when
+// it ended normally; false when it was stopped, or failed (the failure in the session's run_part).
+task<bool> run_whole_scenario(session& s, const scenario_ref& ref, bool with_initial_delay);
+
 // The scenarios of entry.sequence one after the other, each through its lifecycle; a stop or a
 // failure ends the sequence, the failure in the session's run_part.
 task<void> run_sequence(session& s, const load_test_entry& entry);

@@ -115,14 +115,27 @@ void session::record_error(std::string action, std::string target, std::string e
   detail::live_counters::add(state_->owner.counters().errors);
 }
 
+// Every task under `name`, as the original's await. Inside a nested scenario with tasks of its own
+// under that name, only those: the scenario around it awaits its own.
 task<bool> session::await(std::string name) {
   throw_if_stopped();
   auto& st = *state_;
-  auto t = next_task(st, name);
-  if (!t) {
+  auto first = next_task(st, name);
+  if (!first) {
     record_error("await", name, "no_task", microseconds{0});
     co_return false;
   }
+  const bool own_only = first->depth >= st.run.depth;
+  bool ok = true;
+  for (auto t = std::move(first); t; t = next_task(st, name)) {
+    if (own_only && t->depth < st.run.depth) break;
+    ok = (co_await await_task(t, name)) && ok;
+  }
+  co_return ok;
+}
+
+task<bool> session::await_task(std::shared_ptr<detail::child_task> t, const std::string& name) {
+  auto& st = *state_;
   t->awaited = true;
   bool ok = true;
   if (!t->done) {
@@ -166,6 +179,10 @@ void session::signal(std::string_view task_name, json value) {
 
 void session::signal_parent(json value) {
   if (state_->parent) deliver(*state_->parent, std::move(value));
+}
+
+task<bool> session::await_signal(json expected) {
+  co_return co_await await_signal(std::move(expected), session_timeout(*this));
 }
 
 task<bool> session::await_signal(json expected, microseconds timeout) {

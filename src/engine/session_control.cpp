@@ -147,6 +147,13 @@ task<void> session::run_scenario(const scenario_ref& ref, json config, bool merg
   if (sc.stopped()) throw session_stopped(st.stop_reason);
 }
 
+void session::schedule_scenario(const scenario_ref& ref, json config, bool merge_config) {
+  throw_if_stopped();
+  auto& st = *state_;
+  json merged = merge_config ? deep_merged(*st.config, config) : std::move(config);
+  st.owner.start_scheduled(ref, std::make_shared<const json>(std::move(merged)));
+}
+
 task<action_result> session::run_action(action& a) {
   throw_if_stopped();
   auto& st = *state_;

@@ -1,5 +1,6 @@
 // WebSocket actions of a session: connect (upgrade with the session's cookies and auth), send,
-// receive, await a message, close. Failures are results and error metrics, never exceptions.
+// receive, await a message, close, reset. Failures are results and error metrics, never
+// exceptions.
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -92,6 +93,11 @@ net::ws_connection* find_ws(session_state& st, std::string_view name) {
   return nullptr;
 }
 
+// Forgets the named connection; its destructor closes the socket (without a close frame).
+void forget_ws(session_state& st, std::string_view name) {
+  std::erase_if(st.websockets, [name](const auto& entry) { return entry.first == name; });
+}
+
 void set_failure(ws_result& r, const net::ws_outcome& o) {
   r.error = o.kind == failure::none ? failure::io : o.kind;
   r.code = o.error ? o.error : std::make_error_code(std::errc::io_error);
@@ -125,6 +131,7 @@ void finish(session& s, std::string_view action, const std::string& metric_targe
             const ws_result& r, const ws_options& opts) {
   auto& st = state_of(s);
   record_ws(st, action, metric_target, r);
+  keep_ws_action(s, action, metric_target, r);
   if (st.owner.settings().print_results) print_ws(st, action, r);
   if (opts.result_callback()) opts.result_callback()(s, r);
 }
@@ -234,7 +241,8 @@ struct ws_dial {
 };
 
 // Resolves the URL, installs the connection under its name (replacing one of the same name) and
-// writes the upgrade request. Throws for a URL that cannot be connected to.
+// writes the upgrade request. For a URL that cannot be connected to, r says invalid_url and the
+// dial has no connection.
 ws_dial prepare_connect(session_state& st, std::string_view path, const ws_options& opts,
                         ws_result& r) {
   const auto& settings = st.settings();
@@ -242,7 +250,10 @@ ws_dial prepare_connect(session_state& st, std::string_view path, const ws_optio
   std::string why;
   auto parsed = net::parse_url(url, &why);
   if (!parsed) {
-    throw std::invalid_argument("session " + st.name + ": cannot connect to '" + url + "': " + why);
+    r.error = failure::invalid_url;
+    r.code = std::make_error_code(std::errc::invalid_argument);
+    r.url = std::move(url);
+    return {};
   }
   auto conn_owned = std::make_unique<net::ws_connection>(
       st.owner.net(),
@@ -276,6 +287,10 @@ task<ws_result> session::ws_connect(std::string_view path, ws_options opts) {
   auto& st = *state_;
   ws_result r;
   auto dial = detail::prepare_connect(st, path, opts, r);
+  if (!dial.conn) {
+    detail::finish(*this, "ws_connect", r.url, r, opts);
+    co_return r;
+  }
   auto& conn = *dial.conn;
   auto start = clock::now();
   net::ws_outcome outcome;
@@ -350,6 +365,7 @@ task<ws_result> session::ws_recv(ws_options opts) {
   throw_if_stopped();
   if (r.ok()) {
     detail::record_received(st, target, r);
+    keep_ws_action(*this, "ws_recv", target, r);
     if (st.owner.settings().print_results) detail::print_ws(st, "ws_recv", r);
     if (opts.result_callback()) opts.result_callback()(*this, r);
   } else {
@@ -383,6 +399,7 @@ task<ws_result> await_matching(session& s, const ws_options& opts,
   }
   r.duration = detail::since(start);
   if (r.ok()) {
+    keep_ws_action(s, "ws_await_recv", target, r);
     if (opts.result_callback()) opts.result_callback()(s, r);
   } else {
     detail::finish(s, "ws_await_recv", target, r, opts);
@@ -420,8 +437,25 @@ task<void> session::ws_close(ws_options opts) {
   throw_if_stopped();
   if (auto* conn = detail::find_ws(*state_, opts.connection_name())) {
     conn->close(static_cast<std::uint32_t>(state_->owner.rng()()));
+    detail::forget_ws(*state_, opts.connection_name());
   }
   co_return;
+}
+
+void session::ws_reset(ws_options opts) {
+  throw_if_stopped();
+  detail::forget_ws(*state_, opts.connection_name());
+}
+
+void session::add_ws_result(std::string_view action, const ws_result& r) {
+  detail::record_ws(*state_, action, {}, r);
+  if (keeps_results()) keep_result(std::string(action), r);
+}
+
+void keep_ws_action(session& s, std::string_view action, const std::string& target,
+                    const ws_result& r) {
+  if (!s.keeps_results()) return;
+  s.keep_result(target.empty() ? std::string(action) : std::string(action) + "(" + target + ")", r);
 }
 
 bool session::ws_connected(std::string_view connection) const {

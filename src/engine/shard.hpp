@@ -143,6 +143,9 @@ class shard {
   // Starts a session that runs its entry's lifecycle once (on the next turn of the event loop);
   // `observer` (may be null) hears when it has started and ended.
   void start_session(const session_plan& plan, session_observer* observer);
+  // Starts a session of its own (counted, with a fresh id and the name "<Scenario> <id>") that runs
+  // `ref` once with `config` (session::schedule_scenario), on the next turn of the event loop.
+  void start_scheduled(scenario_ref ref, std::shared_ptr<const json> config);
   // A driver that may still start work keeps the shard running until it releases.
   void hold() noexcept { ++remaining_; }
   void release();

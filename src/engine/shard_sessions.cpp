@@ -95,6 +95,36 @@ void shard::wake(wait_slot& slot) {
   }
 }
 
+namespace {
+
+// A session started by session::schedule_scenario: counted as any session of the load test.
+struct scheduled_job {
+  static constexpr bool counted = true;
+  scenario_ref ref;
+
+  void started(session_state&) {}
+  task<void> body(session& s) { return run_scheduled(s, ref); }
+  void ended(session_state& st) { st.owner.record_session_end(st); }
+
+  static task<void> run_scheduled(session& s, const scenario_ref& ref) {
+    co_await run_whole_scenario(s, ref, true);
+  }
+};
+
+}  // namespace
+
+void shard::start_scheduled(scenario_ref ref, std::shared_ptr<const json> config) {
+  // Held from now, not from when the post runs: the run must not end in between.
+  ++remaining_;
+  asio::post(io(), [this, ref = std::move(ref), config = std::move(config)]() mutable {
+    std::string id = make_uuid(rng_);
+    std::string name = ref.name + " " + id;
+    drive(*this,
+          std::make_unique<session_state>(*this, std::move(id), std::move(name), std::move(config)),
+          scheduled_job{std::move(ref)});
+  });
+}
+
 std::shared_ptr<child_task> shard::spawn_child(session_state& parent, std::string name,
                                                 std::function<task<void>(session&)> fn) {
   auto t = std::make_shared<child_task>();

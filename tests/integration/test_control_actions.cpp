@@ -14,16 +14,7 @@
 
 namespace {
 
-using namespace std::chrono_literals;
-using chaperon::json;
-using chaperon::session;
-using chaperon::task;
-using chaperon::itest::control::count_of;
-using chaperon::itest::control::key;
-using chaperon::itest::control::min_of;
-using chaperon::itest::control::ms_us;
-using chaperon::itest::control::run_scenario_test;
-using chaperon::itest::control::seen;
+using namespace chaperon::itest::control::prelude;
 
 // ---- custom actions --------------------------------------------------------------------------------
 

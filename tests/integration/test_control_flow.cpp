@@ -15,20 +15,9 @@
 
 namespace {
 
-using namespace std::chrono_literals;
-using chaperon::json;
-using chaperon::session;
-using chaperon::task;
+using namespace chaperon::itest::control::prelude;
+using chaperon::itest::control::numbered_child;
 using chaperon::itest::demo_server;
-using chaperon::itest::control::clock_ticks;
-using chaperon::itest::control::count_of;
-using chaperon::itest::control::key;
-using chaperon::itest::control::max_of;
-using chaperon::itest::control::ms_us;
-using chaperon::itest::control::run_scenario_test;
-using chaperon::itest::control::seen;
-using chaperon::itest::control::us_since;
-using chaperon::itest::control::us_since_ticks;
 
 // ---- async / await -----------------------------------------------------------------------------
 
@@ -92,11 +81,6 @@ TEST(ControlFlowAsync, ChildRequestsCountInTheRun) {
   EXPECT_EQ(r.total_requests(), 3u);
   EXPECT_EQ(demo.path_count("/echo"), 3u);
   EXPECT_EQ(count_of(r, key("fetch")), 1u);
-}
-
-task<> numbered_child(session& c, int n, int delay_ms) {
-  co_await c.delay(std::chrono::milliseconds(delay_ms));
-  seen().add("finished", n);
 }
 
 task<> several_per_name(session& s) {

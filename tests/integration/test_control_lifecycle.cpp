@@ -17,16 +17,7 @@
 
 namespace {
 
-using namespace std::chrono_literals;
-using chaperon::json;
-using chaperon::session;
-using chaperon::task;
-using chaperon::itest::control::count_of;
-using chaperon::itest::control::key;
-using chaperon::itest::control::min_of;
-using chaperon::itest::control::ms_us;
-using chaperon::itest::control::run_scenario_test;
-using chaperon::itest::control::seen;
+using namespace chaperon::itest::control::prelude;
 
 std::vector<std::string> strings_of(const std::vector<json>& items) {
   std::vector<std::string> out;

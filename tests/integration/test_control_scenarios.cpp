@@ -14,19 +14,8 @@
 
 namespace {
 
-using namespace std::chrono_literals;
-using chaperon::http_options;
-using chaperon::json;
-using chaperon::session;
-using chaperon::task;
+using namespace chaperon::itest::control::prelude;
 using chaperon::itest::demo_server;
-using chaperon::itest::control::count_of;
-using chaperon::itest::control::key;
-using chaperon::itest::control::min_of;
-using chaperon::itest::control::ms_us;
-using chaperon::itest::control::run_scenario_test;
-using chaperon::itest::control::seen;
-using chaperon::itest::control::us_since;
 
 task<> count_and_wait(session& s) {
   s.update_assign("runs", [](const json& v) { return v.get<int>() + 1; });

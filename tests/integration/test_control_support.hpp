@@ -95,4 +95,29 @@ inline run_results run_scenario_test(const scenario_ref& ref, json config = json
 
 constexpr std::int64_t ms_us = 1000;
 
+// An async task that waits delay_ms and then reports n under "finished".
+inline task<> numbered_child(session& c, int n, int delay_ms) {
+  co_await c.delay(std::chrono::milliseconds(delay_ms));
+  seen().add("finished", n);
+}
+
+// What the session tests use, by `using namespace chaperon::itest::control::prelude;`.
+namespace prelude {
+using namespace std::chrono_literals;
+using chaperon::http_options;
+using chaperon::json;
+using chaperon::session;
+using chaperon::task;
+using control::clock_ticks;
+using control::count_of;
+using control::key;
+using control::max_of;
+using control::min_of;
+using control::ms_us;
+using control::run_scenario_test;
+using control::seen;
+using control::us_since;
+using control::us_since_ticks;
+}  // namespace prelude
+
 }  // namespace chaperon::itest::control

@@ -19,24 +19,14 @@
 
 namespace {
 
-using namespace std::chrono_literals;
-using chaperon::http_options;
-using chaperon::json;
+using namespace chaperon::itest::control::prelude;
 using chaperon::run_results;
-using chaperon::session;
-using chaperon::task;
 using chaperon::ws_message;
 using chaperon::ws_options;
 using chaperon::ws_predicate;
 using chaperon::ws_result;
 using chaperon::itest::demo_server;
 using chaperon::itest::ws_peer_server;
-using chaperon::itest::control::count_of;
-using chaperon::itest::control::key;
-using chaperon::itest::control::ms_us;
-using chaperon::itest::control::run_scenario_test;
-using chaperon::itest::control::seen;
-using chaperon::itest::control::us_since;
 
 // "Promptly": far below the 5 s receive timeout, with room for a loaded 2-core machine.
 constexpr std::int64_t prompt_us = 1'000 * ms_us;
