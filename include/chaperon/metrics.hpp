@@ -60,6 +60,15 @@ class histogram {
   // Number of counters currently allocated (memory use is 8 bytes each).
   std::size_t counts_length() const;
 
+  // Calls f(index, count) for every non-zero counter in index order, without copying: the
+  // counter layout equals HdrHistogram's for (1, highest_trackable_value, 3 digits), so an
+  // index is what HdrHistogram encoders write.
+  template <typename F>
+  void for_each_counter(F&& f) const {
+    for (std::size_t i = 0; i < counts_.size(); ++i)
+      if (counts_[i] != 0) f(i, counts_[i]);
+  }
+
   // Lossless, compact form: {"min":m,"max":M,"counts":[[index,count],...]} with only non-zero
   // counters listed.
   nlohmann::json to_json() const;
