@@ -21,6 +21,10 @@
   }
   function fixed(x, digits) { return x === null || x === undefined ? "-" : x.toFixed(digits); }
   function ms(x) { return fixed(x, 3); }
+  // A value metric's figures are numbers as recorded, not times: no decimals, no unit.
+  function isValue(m) { return m.unit === "value"; }
+  function plain(x) { return x === null || x === undefined ? "-" : String(x); }
+  function figure(m) { return isValue(m) ? plain : ms; }
   function duration(s) {
     if (s < 60) return (Math.round(s * 1000) / 1000) + " s";
     var m = Math.floor(s / 60), rest = Math.round(s - m * 60);
@@ -95,11 +99,14 @@
     table.appendChild(el("thead", {}, [row(head, "th")]));
     var body = el("tbody");
     data.metrics.forEach(function (m, i) {
+      var f = figure(m);
       var cells = [m.label, m.count,
         el("td", { class: m.errors > 0 ? "errors-nonzero" : "", text: String(m.errors) }),
-        fixed(m.rps, 2), ms(m.min), ms(m.mean), ms(m.p50), ms(m.p90), ms(m.p99), ms(m.max)];
+        fixed(m.rps, 2), f(m.min), f(m.mean), f(m.p50), f(m.p90), f(m.p99), f(m.max)];
+      if (isValue(m)) cells[0] = el("td", {}, [document.createTextNode(m.label + " "),
+        el("span", { class: "unit-tag", text: "(value)" })]);
       if (withCorrected)
-        cells.push(m.corrected ? ms(m.corrected.p50) : "-", m.corrected ? ms(m.corrected.p99) : "-");
+        cells.push(m.corrected ? f(m.corrected.p50) : "-", m.corrected ? f(m.corrected.p99) : "-");
       var tr = row(cells);
       tr.dataset.metric = String(i);
       tr.addEventListener("click", function () { select(i); });
@@ -107,6 +114,7 @@
     });
     table.appendChild(body);
     document.getElementById("corrected-note").hidden = !withCorrected;
+    document.getElementById("value-note").hidden = !data.metrics.some(isValue);
 
     var side = document.getElementById("error-tables");
     function smallTable(id, header, rows) {
@@ -192,8 +200,9 @@
       latency.push(line("corrected p99", COLORS.corrected, { dash: [6, 4] }));
       columns.push(track.corrected_p99);
     }
-    makeChart("chart-latency", "latency", latency, columns, { unit: "ms" });
-    document.getElementById("latency-caption").textContent = "Latency over time (ms): " + m.label;
+    makeChart("chart-latency", "latency", latency, columns, { unit: isValue(m) ? "value" : "ms" });
+    document.getElementById("latency-caption").textContent =
+      (isValue(m) ? "Values over time: " : "Latency over time (ms): ") + m.label;
   }
 
   // Percentiles on a log scale of 1 / (1 - p): 90%, 99%, 99.9% ... are evenly spaced.
@@ -213,13 +222,15 @@
       return out;
     }
     function percentile(x) { return +(100 * (1 - 1 / x)).toPrecision(6) + "%"; }
-    makeChart("chart-spectrum", "spectrum", series, columns, { unit: "ms", xText: percentile,
+    var unit = isValue(m) ? "value" : "ms";
+    makeChart("chart-spectrum", "spectrum", series, columns, { unit: unit, xText: percentile,
       xLabel: "percentile", extra: {
       scales: { x: { time: false, distr: 3 } },
       axes: [{ splits: decades, values: function (u, splits) { return splits.map(percentile); } },
-        valueAxis("ms")],
+        valueAxis(unit)],
     } });
-    document.getElementById("spectrum-caption").textContent = "Latency by percentile (ms): " + m.label;
+    document.getElementById("spectrum-caption").textContent =
+      (isValue(m) ? "Values by percentile: " : "Latency by percentile (ms): ") + m.label;
   }
 
   function select(i) {

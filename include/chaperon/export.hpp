@@ -27,7 +27,8 @@ struct export_options {
   // The name of a registered exporter, in any letter case (see find_exporter).
   std::string format{export_format::csv};
   // ms: decimals with microsecond precision ("12.345"; the mean is rounded to the microsecond
-  // first); us: integers (the mean rounded to the nearest integer).
+  // first); us: integers (the mean rounded to the nearest integer). Durations only: the figures
+  // of a value metric (metric_unit::value) are written as recorded, as integers, either way.
   time_unit unit = time_unit::ms;
   std::string separator = ",";   // CSV only: between columns
   std::string delimiter = "\n";  // CSV only: ends every line, the last one included
@@ -45,7 +46,10 @@ struct export_options {
 //   <row_label()> corrected       the metric measured from the intended start (key order)
 //    schedule_lag                 the generator's lateness against its schedule
 // Every row is a histogram (the original's format): dropped arrivals and the saturation verdict
-// are not metrics, so they are in the summary and the JSON export, not here.
+// are not metrics, so they are in the summary and the JSON export, not here. A value metric's
+// row (session::add_value) has the same columns with its values as recorded, e.g.
+//    bytes,2,1500,1250,1000,1000,...,1500
+// The CSV does not say which rows are values; the JSON export does.
 // A label containing the separator, the delimiter, a quote or a line break is quoted CSV-style.
 std::string export_csv(const run_results& results, const export_options& options = {});
 
@@ -57,9 +61,13 @@ std::string export_csv(const run_results& results, const export_options& options
 //   {"action":"ws_recv","metrics":{...}}     (no target)
 //   {"action":"x","target":"...","metrics":{...}}  (a target that is not a URL)
 // with "session" first when the metric belongs to one session. "metrics" holds total_count, max,
-// mean, min, percentile_10.0 ... percentile_99.999 as numbers in the chosen unit; a metric with
-// figures from the intended start has them under "corrected_metrics" (same fields). Runs with
-// rate-driven work, dropped arrivals or a saturated generator end with one more object:
+// mean, min, percentile_10.0 ... percentile_99.999 as numbers in the chosen unit. A value metric
+// (session::add_value) has "unit":"value" after its target and its figures as recorded
+// (integers, never divided into milliseconds):
+//   {"action":"bytes","unit":"value","metrics":{"total_count":2,"max":1500,...}}
+// A metric with figures from the intended start has them under "corrected_metrics" (same
+// fields). Runs with rate-driven work, dropped arrivals or a saturated generator end with one
+// more object:
 //   {"action":"schedule_lag","generator":{"saturated":false,"saturation":[...],
 //    "arrivals_started":n,"arrivals_dropped":n,"max_thread_cpu":0.42,"loop_delay":{...}},
 //    "metrics":{...}}
@@ -142,7 +150,7 @@ std::filesystem::path output_path_with_extension(const std::filesystem::path& pa
 std::filesystem::path output_path_with_extension(const std::filesystem::path& path,
                                                  std::string_view format);
 
-// A table for the terminal, times in ms:
+// A table for the terminal, times in ms (the figures of a value metric as recorded, integers):
 //  - one row per non-error metric: name, count, errors (the counts of error metrics with the same
 //    session, action and target), rps (count / duration_s), min, mean, p50, p90, p99, max;
 //  - one row per error metric with its count;

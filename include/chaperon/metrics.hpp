@@ -20,7 +20,8 @@
 
 namespace chaperon {
 
-// HDR histogram of microsecond values with 3 significant decimal digits.
+// HDR histogram of microsecond values with 3 significant decimal digits (the values of a
+// metric_unit::value metric are plain numbers in the same counters).
 //
 // Values 0..2047 are counted exactly; above that, every value shares its counter with neighbours
 // within 0.1% of it. The trackable range is 0 .. highest_trackable_value (about 19 hours); larger
@@ -59,6 +60,15 @@ class histogram {
 
   // Number of counters currently allocated (memory use is 8 bytes each).
   std::size_t counts_length() const;
+
+  // Calls f(index, count) for every non-zero counter in index order, without copying: the
+  // counter layout equals HdrHistogram's for (1, highest_trackable_value, 3 digits), so an
+  // index is what HdrHistogram encoders write.
+  template <typename F>
+  void for_each_counter(F&& f) const {
+    for (std::size_t i = 0; i < counts_.size(); ++i)
+      if (counts_[i] != 0) f(i, counts_[i]);
+  }
 
   // Lossless, compact form: {"min":m,"max":M,"counts":[[index,count],...]} with only non-zero
   // counters listed.
@@ -109,6 +119,25 @@ class packed_histogram {
 inline constexpr std::array<double, 15> reported_percentiles{10, 20, 30, 40, 50,   60,    75,    80,
                                                              85, 90, 95, 99, 99.9, 99.99, 99.999};
 
+// What the numbers of a metric are, and so how exports write them.
+//
+// A metric's unit is part of its key (metric_key::unit): it is fixed when the metric is first
+// recorded, travels with the key through the per-thread recorders, the interval series, merge()
+// and the raw JSON form, and costs one byte compare in a lookup. The histogram itself counts
+// plain integers either way (0 .. histogram::highest_trackable_value, negatives as 0), so the
+// recording hot path is the same for both.
+enum class metric_unit : std::uint8_t {
+  // Microseconds (latencies, session::add_metric): CSV and JSON write milliseconds by default,
+  // Prometheus seconds, reports ms.
+  duration,
+  // A plain number (sizes, counts: session::add_value): written as recorded everywhere, never
+  // divided into milliseconds or seconds. The mean is rounded to an integer in CSV and JSON.
+  value,
+};
+
+// "duration" or "value": how the raw JSON form and the JSON export spell a unit.
+std::string_view to_string(metric_unit unit);
+
 // What a metric is about.
 //
 // `action` is the metric type: an HTTP method ("get"), "call", "ws_recv", "run_scenario", an async
@@ -122,17 +151,23 @@ inline constexpr std::array<double, 15> reported_percentiles{10, 20, 30, 40, 50,
 //   {"", "get", "http://h/x", "HTTP 404"} -> "Error HTTP 404 get(http://h/x)"
 //   {"", "call", "MyScenario.fn", ""}     -> "call(MyScenario.fn)"
 //   {"", "my_custom_metric", "", ""}      -> "my_custom_metric"
+//
+// `unit` says what the recorded numbers are (see metric_unit). It is part of the key, so the same
+// name recorded once as a duration and once as a value makes two metrics with one name (and two
+// rows of the same label): record each name with one unit.
 struct metric_key {
   std::string session;
   std::string action;
   std::string target;
   std::string error;
+  metric_unit unit = metric_unit::duration;
 
   // The metric's name without the session.
   std::string name() const;
   // session + " " + name(); aggregated rows therefore start with a space, like the reference's.
   std::string row_label() const;
   bool is_error() const { return !error.empty(); }
+  bool is_value() const { return unit == metric_unit::value; }
 
   auto operator<=>(const metric_key&) const = default;
   bool operator==(const metric_key&) const = default;
@@ -238,7 +273,10 @@ struct run_results {
   // The counts of all error metrics.
   std::uint64_t error_count() const;
 
-  // Lossless JSON form (to ship results between machines of a cluster).
+  // Lossless JSON form (to ship results between machines of a cluster). Each metric is
+  // {"session","action","target","error","unit","histogram"}, with empty strings and the
+  // default unit ("duration") left out, so results written before units existed read back the
+  // same; "unit":"value" marks a value metric.
   nlohmann::json to_json() const;
   // Inverse of to_json(). Throws std::invalid_argument on malformed input.
   static run_results from_json(const nlohmann::json& j);

@@ -10,6 +10,9 @@
 //                                               HTTP method: responses received)
 //   chaperon_errors_total              counter  error measurements, label error="HTTP 404", ...
 //   chaperon_latency_seconds           summary  quantiles 0.5 0.9 0.95 0.99 0.999, _sum, _count
+//   chaperon_value                     summary  the same for value metrics (session::add_value:
+//                                               sizes, counts) as recorded, with no unit; such a
+//                                               metric is never in chaperon_latency_seconds
 //   chaperon_corrected_latency_seconds summary  the same from the intended start (open models)
 //   chaperon_sessions_active           gauge
 //   chaperon_sessions_started_total    counter

@@ -66,7 +66,8 @@ class interval_series {
   std::size_t intervals() const noexcept;
   std::size_t intervals_per_point() const noexcept;
   std::chrono::microseconds interval_length() const noexcept;
-  // Everything appended, merged: equals the run's results (metrics, sessions, arrivals).
+  // Everything appended, merged: equals the run's results (metrics, sessions, arrivals). Kept
+  // as intervals are appended, so reading it costs a copy of the totals, however long the run.
   interval total() const;
   // Heap bytes held by the points' counters (what grows with the run).
   std::size_t heap_bytes() const noexcept;

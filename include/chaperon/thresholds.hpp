@@ -58,6 +58,14 @@
 // pass a CI gate silently); the check during a run does not (breached(): a quiet interval is no
 // reason to abort). Zero counts and rates are values.
 //
+// Value metrics (session::add_value: sizes, counts) hold plain numbers, not times. Their min,
+// max, mean, med and percentiles are compared with the limit's number as written, with no
+// conversion: `bytes:max<2000` holds when the largest value is below 2000 (not 2000 ms). A limit
+// with a time unit (`bytes:max<2s`) does not apply to a value metric: it is not measured, so a
+// threshold that selects only value metrics that way has no data. `*` leaves value metrics out
+// of latency statistics (`*:p99<200` is a latency gate); select them by name or prefix. count,
+// rate and errors work as for any metric.
+//
 // Corrected percentiles use run_results::corrected; metrics without corrected values (work that
 // was not rate driven, where no start was late) use their measured latency instead.
 #pragma once
@@ -136,6 +144,9 @@ struct threshold {
   // In the statistic's own unit: microseconds for latencies, a fraction for error shares, per
   // second for rates, a plain number for counts.
   double limit = 0;
+  // A latency limit written without a unit ("max < 2000"): the number as written, which is the
+  // limit for value metrics (see "Value metrics" above). nullopt when the limit has a unit.
+  std::optional<double> plain_limit;
   bool abort_on_fail = false;
   // With abort_on_fail: how long after the run's start breaches begin to abort it.
   std::chrono::microseconds grace{0};
@@ -174,8 +185,9 @@ enum class threshold_status {
 // The value of the statistic for one selected metric.
 struct threshold_measurement {
   std::string metric;  // its name; "" for all HTTP requests together
-  double value = 0;    // in the threshold's limit unit
+  double value = 0;    // in the threshold's limit unit; a value metric's as recorded
   bool passed = false;
+  bool plain = false;  // a latency statistic of a value metric: a plain number, not a time
 };
 
 struct threshold_result {

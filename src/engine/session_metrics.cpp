@@ -12,8 +12,9 @@ void session::add_metric(std::string_view metric, std::chrono::microseconds valu
 }
 
 void session::add_value(std::string_view metric, std::int64_t value) {
-  // Until values carry their own unit, they are recorded like durations.
-  add_metric(metric, std::chrono::microseconds(value));
+  auto& rec = state_->owner.recorder();
+  rec.record(metric_key{state_->metric_session(), std::string(metric), {}, {}, metric_unit::value},
+             value);
 }
 
 }  // namespace chaperon

@@ -31,4 +31,8 @@ std::string format_duration(std::int64_t us, time_unit unit) {
   return fmt::format("{}{}.{:03}", sign, magnitude / 1000, magnitude % 1000);
 }
 
+std::string format_figure(std::int64_t v, metric_unit metric, time_unit unit) {
+  return metric == metric_unit::value ? fmt::format("{}", v) : format_duration(v, unit);
+}
+
 }  // namespace chaperon::detail

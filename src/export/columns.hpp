@@ -10,7 +10,8 @@
 
 namespace chaperon::detail {
 
-// In microseconds, in the exported column order after the count.
+// In the metric's unit (microseconds or plain values), in the exported column order after the
+// count.
 struct metric_columns {
   std::uint64_t count = 0;
   std::int64_t max = 0;
@@ -26,5 +27,8 @@ std::string percentile_column_name(double percentile);
 
 // "12.345" (ms) or "12345" (us).
 std::string format_duration(std::int64_t us, time_unit unit);
+
+// A figure of a metric: a duration as format_duration() writes it, a plain value as recorded.
+std::string format_figure(std::int64_t v, metric_unit metric, time_unit unit);
 
 }  // namespace chaperon::detail

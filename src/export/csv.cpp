@@ -39,11 +39,11 @@ void append_header(std::string& out, const export_options& options) {
 }
 
 void append_row(std::string& out, const std::string& label, const histogram& h,
-                const export_options& options) {
+                metric_unit metric, const export_options& options) {
   const auto c = detail::columns_of(h);
-  const auto value = [&](std::int64_t us) {
+  const auto value = [&](std::int64_t v) {
     out += options.separator;
-    out += detail::format_duration(us, options.unit);
+    out += detail::format_figure(v, metric, options.unit);
   };
   out += quoted(label, options);
   out += options.separator;
@@ -60,13 +60,14 @@ void append_row(std::string& out, const std::string& label, const histogram& h,
 std::string export_csv(const run_results& results, const export_options& options) {
   std::string out;
   append_header(out, options);
-  for (const auto& [key, h] : results.metrics) append_row(out, key.row_label(), h, options);
+  for (const auto& [key, h] : results.metrics)
+    append_row(out, key.row_label(), h, key.unit, options);
   for (const auto& [key, h] : results.corrected)
-    append_row(out, key.row_label() + " corrected", h, options);
+    append_row(out, key.row_label() + " corrected", h, key.unit, options);
   // Only histograms become rows: scripts read every row as a metric. The arrival counts and the
   // saturation verdict are not metrics; the summary and the JSON export carry them.
   const auto& lag = results.generator.schedule_lag;
-  if (!lag.empty()) append_row(out, " schedule_lag", lag, options);
+  if (!lag.empty()) append_row(out, " schedule_lag", lag, metric_unit::duration, options);
   return out;
 }
 

@@ -32,21 +32,18 @@ void put_zigzag(std::string& out, std::int64_t value) {
 }
 
 // The counters, from the first up to the one holding max(): that one is the last non-zero
-// counter, so the non-zero list in to_json() tells where to stop. An empty histogram has one
-// zero counter, as Java's has (its max, 0, lives in counter 0).
+// counter, so the non-zero counters tell where to stop. An empty histogram has one zero counter,
+// as Java's has (its max, 0, lives in counter 0).
 std::string encode_counts(const histogram& h) {
   std::string out;
-  std::int64_t next = 0;  // the first counter not written yet
-  const nlohmann::json counters = h.to_json();
-  for (const auto& pair : counters.at("counts")) {
-    const auto index = pair.at(0).get<std::int64_t>();
-    const auto count = pair.at(1).get<std::uint64_t>();
-    const std::int64_t zeros = index - next;
+  std::size_t next = 0;  // the first counter not written yet
+  h.for_each_counter([&](std::size_t index, std::uint64_t count) {
+    const auto zeros = static_cast<std::int64_t>(index - next);
     if (zeros == 1) put_zigzag(out, 0);
     if (zeros > 1) put_zigzag(out, -zeros);
     put_zigzag(out, static_cast<std::int64_t>(count));
     next = index + 1;
-  }
+  });
   if (next == 0) put_zigzag(out, 0);
   return out;
 }

@@ -22,12 +22,17 @@
 //   interval (an empty histogram where it had no values), so each tag is a regular time series.
 //   A metric with figures from the intended start adds the tag of "<name> corrected". Tags are
 //   the metrics' names percent-encoded where readers would split them (see hdr_log_tag).
+// - A value metric (session::add_value) holds plain numbers, not microseconds, in the same
+//   counters; its Interval_Max is its maximum as recorded (not divided by 1000), and a comment
+//   line before the column names lists these tags:
+//     #[Tags of plain values, not microseconds (Interval_Max as recorded): bytes upload%20size]
 // - One untagged line per interval merges all HTTP requests that did not fail (what the summary
 //   counts as requests): what tools show when no tag is chosen. Runs without requests have none.
 // - Without an interval series, the whole run is one interval.
 #include <ctime>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "export/builtin.hpp"
 #include "export/hdr_encoding.hpp"
@@ -55,7 +60,8 @@ std::string date_text(std::int64_t unix_ms) {
   return std::string(text, n);
 }
 
-void write_header(std::string& out, const run_results& results) {
+void write_header(std::string& out, const run_results& results,
+                  const std::vector<std::string>& value_tags) {
   const double start_s = static_cast<double>(results.start_unix_ms) / 1000.0;
   out += fmt::format("#[Logged with chaperon {}]\n", CHAPERON_VERSION);
   out += "#[Histogram log format version 1.3]\n";
@@ -67,6 +73,9 @@ void write_header(std::string& out, const run_results& results) {
       "significant digits); Interval_Max is in milliseconds (max value unit ratio 1000)]\n",
       hdr_lowest_discernible_value, histogram::highest_trackable_value, hdr_significant_digits);
   out += "#[Tags are metric names with '%', ',', space and control characters as %XX]\n";
+  if (!value_tags.empty())
+    out += fmt::format("#[Tags of plain values, not microseconds (Interval_Max as recorded): {}]\n",
+                       fmt::join(value_tags, " "));
   out +=
       "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\","
       "\"Interval_Compressed_Histogram\"\n";
@@ -77,11 +86,13 @@ struct span {
   std::int64_t length_us;
 };
 
-void write_line(std::string& out, const std::string* tag, span when, const histogram& h) {
+void write_line(std::string& out, const std::string* tag, span when, const histogram& h,
+                metric_unit unit = metric_unit::duration) {
   if (tag != nullptr) out += fmt::format("Tag={},", *tag);
+  const double max = unit == metric_unit::value ? static_cast<double>(h.max())
+                                                : static_cast<double>(h.max()) / 1e3;
   out += fmt::format("{:.3f},{:.3f},{:.3f},{}\n", static_cast<double>(when.start_us) / 1e6,
-                     static_cast<double>(when.length_us) / 1e6, static_cast<double>(h.max()) / 1e3,
-                     encode_hdr_base64(h));
+                     static_cast<double>(when.length_us) / 1e6, max, encode_hdr_base64(h));
 }
 
 // What every interval writes: tags in key order, each metric before its corrected figures.
@@ -92,6 +103,7 @@ struct log_plan {
     std::string tag;
   };
   std::vector<entry> entries;
+  std::vector<std::string> value_tags;
   bool has_requests = false;
 };
 
@@ -101,8 +113,11 @@ log_plan plan_for(const run_results& results) {
   for (const auto& [key, h] : results.metrics) {
     const std::string name = metric_name(key);
     plan.entries.push_back({key, false, hdr_log_tag(name)});
-    if (results.corrected.contains(key))
+    if (key.is_value()) plan.value_tags.push_back(plan.entries.back().tag);
+    if (results.corrected.contains(key)) {
       plan.entries.push_back({key, true, hdr_log_tag(name + " corrected")});
+      if (key.is_value()) plan.value_tags.push_back(plan.entries.back().tag);
+    }
     plan.has_requests = plan.has_requests || counts_as_request(key);
   }
   return plan;
@@ -120,7 +135,7 @@ void write_interval(std::string& out, const log_plan& plan, span when, const his
   for (const auto& e : plan.entries) {
     const histogram_map& source = e.corrected ? corrected : metrics;
     const auto it = source.find(e.key);
-    write_line(out, &e.tag, when, it == source.end() ? empty : it->second);
+    write_line(out, &e.tag, when, it == source.end() ? empty : it->second, e.key.unit);
   }
 }
 
@@ -132,7 +147,7 @@ class hdr_log_exporter final : public exporter {
   std::string encode(const run_results& results, const export_options& options) const override {
     const log_plan plan = plan_for(results);
     std::string out;
-    write_header(out, results);
+    write_header(out, results, plan.value_tags);
     const interval_series* series = options.series;
     if (series == nullptr || series->size() == 0) {
       write_interval(out, plan, {0, results.duration_us}, results.metrics, results.corrected);

@@ -13,6 +13,11 @@ using nlohmann::json;
 
 double ms(std::int64_t us) { return static_cast<double>(us) / 1000.0; }
 
+// Durations in ms; a value metric's values as recorded.
+double figure(std::int64_t v, metric_unit unit) {
+  return unit == metric_unit::value ? static_cast<double>(v) : ms(v);
+}
+
 // Rates keep three decimals: enough for a chart, and the page stays small.
 double rounded(double x) { return std::round(x * 1000.0) / 1000.0; }
 
@@ -30,27 +35,27 @@ metric_key without_error(metric_key key) {
 }
 
 // The summary table's columns for one histogram.
-json figures_of(const histogram& h) {
+json figures_of(const histogram& h, metric_unit unit) {
   const auto c = columns_of(h);
   return {{"count", c.count},
-          {"min", ms(c.min)},
-          {"mean", ms(c.mean)},
-          {"p50", ms(h.value_at_percentile(50))},
-          {"p90", ms(h.value_at_percentile(90))},
-          {"p99", ms(h.value_at_percentile(99))},
-          {"max", ms(c.max)}};
+          {"min", figure(c.min, unit)},
+          {"mean", figure(c.mean, unit)},
+          {"p50", figure(h.value_at_percentile(50), unit)},
+          {"p90", figure(h.value_at_percentile(90), unit)},
+          {"p99", figure(h.value_at_percentile(99), unit)},
+          {"max", figure(c.max, unit)}};
 }
 
 // [[percentile, ms], ...] from 0 up to 99.999, four steps for each halving of the distance to
 // 100%, as HdrHistogram plots it: the tail gets as many points as the body.
-json spectrum_of(const histogram& h) {
+json spectrum_of(const histogram& h, metric_unit unit) {
   json out = json::array();
   for (int i = 0;; ++i) {
     const double p = 100.0 * (1.0 - std::exp2(-i / 4.0));
     if (p >= 99.999) break;
-    out.push_back({rounded(p), ms(h.value_at_percentile(p))});
+    out.push_back({rounded(p), figure(h.value_at_percentile(p), unit)});
   }
-  out.push_back({99.999, ms(h.value_at_percentile(99.999))});
+  out.push_back({99.999, figure(h.value_at_percentile(99.999), unit)});
   return out;
 }
 
@@ -62,16 +67,17 @@ json metrics_of(const run_results& results, double duration_s) {
   json out = json::array();
   for (const auto& [key, h] : results.metrics) {
     if (key.is_error()) continue;
-    json m = figures_of(h);
+    json m = figures_of(h, key.unit);
     m["label"] = label_of(key);
+    if (key.is_value()) m["unit"] = to_string(key.unit);
     const auto e = errors.find(key);
     m["errors"] = e == errors.end() ? 0 : e->second;
     m["rps"] = per_second(h.count(), duration_s);
-    m["spectrum"] = spectrum_of(h);
+    m["spectrum"] = spectrum_of(h, key.unit);
     const auto corrected = results.corrected.find(key);
     if (corrected != results.corrected.end()) {
-      m["corrected"] = figures_of(corrected->second);
-      m["corrected"]["spectrum"] = spectrum_of(corrected->second);
+      m["corrected"] = figures_of(corrected->second, key.unit);
+      m["corrected"]["spectrum"] = spectrum_of(corrected->second, key.unit);
     }
     out.push_back(std::move(m));
   }
@@ -100,13 +106,14 @@ struct metric_track {
   json p50 = json::array(), p90 = json::array(), p99 = json::array();
   json corrected_p99 = json::array();
   bool has_corrected = false;
+  metric_unit unit = metric_unit::duration;
 
   void add(const histogram* h, std::uint64_t errors_count, const histogram* corrected,
            double seconds) {
     rps.push_back(per_second(h ? h->count() : 0, seconds));
     errors.push_back(per_second(errors_count, seconds));
     const auto at = [&](const histogram* x, double p) -> json {
-      return x && !x->empty() ? json(ms(x->value_at_percentile(p))) : json(nullptr);
+      return x && !x->empty() ? json(figure(x->value_at_percentile(p), unit)) : json(nullptr);
     };
     p50.push_back(at(h, 50));
     p90.push_back(at(h, 90));
@@ -133,6 +140,7 @@ json series_of(const interval_series& series, const run_results& results) {
   for (const auto& [key, h] : results.metrics)
     if (!key.is_error()) keys.push_back(key);
   std::vector<metric_track> tracks(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) tracks[i].unit = keys[i].unit;
 
   json t = json::array(), requests = json::array(), errors = json::array();
   json sessions = json::array(), started = json::array();

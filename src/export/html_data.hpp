@@ -14,7 +14,9 @@ namespace chaperon::detail {
 //    or null), "totals": {...}, "generator": {...}, "metrics": [...], "error_metrics": [...],
 //    "session_errors": {...}, "series": {...} or null}
 // Each entry of "metrics" is a non-error metric in key order with the summary table's figures,
-// its percentile spectrum and, when the run has them, the corrected figures. "series" holds one
+// its percentile spectrum and, when the run has them, the corrected figures. A value metric
+// (metric_unit::value) has "unit":"value" and all its figures, spectrum and series percentiles
+// as recorded instead of in milliseconds. "series" holds one
 // value per point of the interval series in parallel arrays ("t" is each point's end in seconds
 // from the start); per metric, in the order of "metrics", rates and percentiles (null where the
 // metric had no values).

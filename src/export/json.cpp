@@ -10,9 +10,10 @@ namespace {
 
 using ordered_json = nlohmann::ordered_json;
 
-ordered_json duration_value(std::int64_t us, time_unit unit) {
-  if (unit == time_unit::us) return us;
-  return static_cast<double>(us) / 1000.0;
+// A figure in the export's time unit; a plain value as recorded (an integer).
+ordered_json figure(std::int64_t v, metric_unit metric, time_unit unit) {
+  if (unit == time_unit::us || metric == metric_unit::value) return v;
+  return static_cast<double>(v) / 1000.0;
 }
 
 ordered_json error_json(std::string_view error) {
@@ -43,16 +44,16 @@ void add_target(ordered_json& j, const metric_key& key) {
   }
 }
 
-ordered_json metrics_json(const histogram& h, time_unit unit) {
+ordered_json metrics_json(const histogram& h, metric_unit metric, time_unit unit) {
   const auto c = detail::columns_of(h);
   ordered_json m = ordered_json::object();
   m["total_count"] = c.count;
-  m["max"] = duration_value(c.max, unit);
-  m["mean"] = duration_value(c.mean, unit);
-  m["min"] = duration_value(c.min, unit);
+  m["max"] = figure(c.max, metric, unit);
+  m["mean"] = figure(c.mean, metric, unit);
+  m["min"] = figure(c.min, metric, unit);
   for (std::size_t i = 0; i < c.percentiles.size(); ++i)
     m[detail::percentile_column_name(reported_percentiles[i])] =
-        duration_value(c.percentiles[i], unit);
+        figure(c.percentiles[i], metric, unit);
   return m;
 }
 
@@ -64,11 +65,11 @@ ordered_json generator_json(const run_results& results, time_unit unit) {
   g["arrivals_started"] = results.arrivals.started;
   g["arrivals_dropped"] = results.arrivals.dropped;
   g["max_thread_cpu"] = gen.max_thread_cpu;
-  g["loop_delay"] = metrics_json(gen.loop_delay, unit);
+  g["loop_delay"] = metrics_json(gen.loop_delay, metric_unit::duration, unit);
   ordered_json entry = ordered_json::object();
   entry["action"] = "schedule_lag";
   entry["generator"] = std::move(g);
-  entry["metrics"] = metrics_json(gen.schedule_lag, unit);
+  entry["metrics"] = metrics_json(gen.schedule_lag, metric_unit::duration, unit);
   return entry;
 }
 
@@ -82,9 +83,10 @@ std::string export_json(const run_results& results, const export_options& option
     if (key.is_error()) entry["error"] = error_json(key.error);
     entry["action"] = key.action;
     add_target(entry, key);
-    entry["metrics"] = metrics_json(h, options.unit);
+    if (key.is_value()) entry["unit"] = to_string(key.unit);
+    entry["metrics"] = metrics_json(h, key.unit, options.unit);
     if (auto c = results.corrected.find(key); c != results.corrected.end())
-      entry["corrected_metrics"] = metrics_json(c->second, options.unit);
+      entry["corrected_metrics"] = metrics_json(c->second, key.unit, options.unit);
     out.push_back(std::move(entry));
   }
   const auto& gen = results.generator;

@@ -62,18 +62,21 @@ std::vector<table_row> metric_rows(const run_results& results, double duration_s
     if (key.is_error()) continue;
     const auto c = detail::columns_of(h);
     const auto errors = errors_by_metric.find(key);
+    const auto fig = [&](std::int64_t v) {
+      return detail::format_figure(v, key.unit, time_unit::ms);
+    };
     rows.push_back({label_of(key), std::to_string(c.count),
                     std::to_string(errors == errors_by_metric.end() ? 0 : errors->second),
-                    rate(static_cast<double>(c.count), duration_s), ms(c.min), ms(c.mean),
-                    ms(h.value_at_percentile(50)), ms(h.value_at_percentile(90)),
-                    ms(h.value_at_percentile(99)), ms(c.max)});
+                    rate(static_cast<double>(c.count), duration_s), fig(c.min), fig(c.mean),
+                    fig(h.value_at_percentile(50)), fig(h.value_at_percentile(90)),
+                    fig(h.value_at_percentile(99)), fig(c.max)});
     if (!with_corrected) continue;
     const auto corrected = results.corrected.find(key);
     if (corrected == results.corrected.end()) {
       rows.back().insert(rows.back().end(), {"-", "-"});
     } else {
-      rows.back().push_back(ms(corrected->second.value_at_percentile(50)));
-      rows.back().push_back(ms(corrected->second.value_at_percentile(99)));
+      rows.back().push_back(fig(corrected->second.value_at_percentile(50)));
+      rows.back().push_back(fig(corrected->second.value_at_percentile(99)));
     }
   }
   return rows;
@@ -105,6 +108,9 @@ std::string summary_table(const run_results& results, double duration_s) {
   if (!metrics.empty()) append_table(out, header, metrics);
   if (!results.corrected.empty())
     out += "corr: measured from the intended start time, so waiting for a late start counts\n";
+  if (std::any_of(results.metrics.begin(), results.metrics.end(),
+                  [](const auto& m) { return m.first.is_value() && !m.first.is_error(); }))
+    out += "values (add_value) are shown as recorded, without a time unit\n";
 
   const auto errors = error_rows(results);
   if (!errors.empty()) {

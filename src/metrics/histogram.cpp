@@ -141,8 +141,9 @@ std::int64_t histogram::value_at_percentile(double percentile) const {
 
 nlohmann::json histogram::to_json() const {
   auto counts = nlohmann::json::array();
-  for (std::size_t i = 0; i < counts_.size(); ++i)
-    if (counts_[i] != 0) counts.push_back(nlohmann::json::array({i, counts_[i]}));
+  for_each_counter([&](std::size_t i, std::uint64_t n) {
+    counts.push_back(nlohmann::json::array({i, n}));
+  });
   return {{"min", min()}, {"max", max_}, {"counts", std::move(counts)}};
 }
 
@@ -206,11 +207,10 @@ bool operator==(const histogram& a, const histogram& b) {
 
 packed_histogram::packed_histogram(const histogram& h)
     : total_(h.total_), min_(h.min_), max_(h.max_) {
-  for (std::size_t i = 0; i < h.counts_.size(); ++i) {
-    if (h.counts_[i] == 0) continue;
+  h.for_each_counter([&](std::size_t i, std::uint64_t n) {
     index_.push_back(static_cast<std::uint32_t>(i));
-    counts_.push_back(h.counts_[i]);
-  }
+    counts_.push_back(n);
+  });
   index_.shrink_to_fit();
   counts_.shrink_to_fit();
 }

@@ -38,7 +38,21 @@ nlohmann::json key_to_json(const metric_key& key) {
   j["action"] = key.action;
   if (!key.target.empty()) j["target"] = key.target;
   if (!key.error.empty()) j["error"] = key.error;
+  if (key.is_value()) j["unit"] = to_string(key.unit);
   return j;
+}
+
+bool read_unit(const nlohmann::json& entry, metric_unit& out) {
+  const auto it = entry.find("unit");
+  if (it == entry.end()) return true;  // written before units existed: a duration
+  if (!it->is_string()) return false;
+  for (const auto unit : {metric_unit::duration, metric_unit::value}) {
+    if (it->get_ref<const std::string&>() == to_string(unit)) {
+      out = unit;
+      return true;
+    }
+  }
+  return false;
 }
 
 bool read_sessions(const nlohmann::json& j, session_counts& out) {
@@ -54,7 +68,8 @@ bool read_metrics(const nlohmann::json& j, std::map<metric_key, histogram>& out)
     if (!entry.is_object()) return false;
     metric_key key;
     if (!read_field(entry, "session", key.session) || !read_field(entry, "action", key.action) ||
-        !read_field(entry, "target", key.target) || !read_field(entry, "error", key.error))
+        !read_field(entry, "target", key.target) || !read_field(entry, "error", key.error) ||
+        !read_unit(entry, key.unit))
       return false;
     const auto hist = entry.find("histogram");
     if (hist == entry.end()) return false;
@@ -149,6 +164,10 @@ void assess_saturation(generator_report& report, const saturation_thresholds& li
     report.saturation.push_back(fmt::format(
         "event-loop delay p99 {} > {}: ready work waited for an engine thread", ms_text(loop),
         ms_text(limits.lag_us)));
+}
+
+std::string_view to_string(metric_unit unit) {
+  return unit == metric_unit::value ? "value" : "duration";
 }
 
 bool is_http_method(std::string_view action) {

@@ -57,6 +57,9 @@ struct interval_series::state {
   std::vector<metric_key> keys;
   std::map<metric_key, key_id> key_ids;
   std::vector<packed_point> points;
+  // Everything appended, merged as it comes: total() is read every interval by live views
+  // (progress, thresholds, Prometheus), and unpacking every point for it grew with the run.
+  interval sum;
 
   key_id id_of(const metric_key& key) {
     auto [it, fresh] = key_ids.try_emplace(key, static_cast<key_id>(keys.size()));
@@ -139,6 +142,9 @@ void interval_series::append(const interval& next) {
   }
   ++s.appended;
   if (s.points.size() > s.max_points) s.compact();
+  s.sum.merge(next);
+  s.sum.sessions_active = next.sessions_active;
+  s.sum.length_us = next.start_us + next.length_us;
 }
 
 std::size_t interval_series::size() const noexcept { return state_->points.size(); }
@@ -160,16 +166,7 @@ std::chrono::microseconds interval_series::interval_length() const noexcept {
   return std::chrono::microseconds{state_->interval_us};
 }
 
-interval interval_series::total() const {
-  interval sum;
-  for (const auto& p : state_->points) {
-    interval i = state_->unpack(p);
-    sum.merge(i);
-    sum.sessions_active = i.sessions_active;
-    sum.length_us = i.start_us + i.length_us;
-  }
-  return sum;
-}
+interval interval_series::total() const { return state_->sum; }
 
 std::size_t interval_series::heap_bytes() const noexcept {
   std::size_t n = state_->points.capacity() * sizeof(packed_point);

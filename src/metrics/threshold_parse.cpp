@@ -130,15 +130,19 @@ class reader {
     return std::nullopt;
   }
 
-  // A duration in microseconds: number, then a unit (required unless plain_ms).
-  double duration(bool plain_ms, const char* what) {
+  // A duration in microseconds: number, then a unit (required unless plain_ms). A number
+  // written without a unit is also stored in *as_written when given.
+  double duration(bool plain_ms, const char* what, std::optional<double>* as_written = nullptr) {
     const auto at = pos_;
     const auto n = number();
     if (!n) fail(at, fmt::format("expected {}", what));
     skip_spaces();
     const auto unit_at = pos_;
     const auto unit = unit_word();
-    if (unit.empty() && plain_ms) return *n * 1e3;
+    if (unit.empty() && plain_ms) {
+      if (as_written != nullptr) *as_written = *n;
+      return *n * 1e3;
+    }
     if (unit == "us" || unit == "\u00b5s") return *n;
     if (unit == "ms") return *n * 1e3;
     if (unit == "s") return *n * 1e6;
@@ -158,7 +162,7 @@ class reader {
   void value(threshold& t) {
     const auto kind = kind_of(t.statistic);
     if (kind == value_kind::duration) {
-      t.limit = duration(true, "a number (a latency such as 200ms)");
+      t.limit = duration(true, "a number (a latency such as 200ms)", &t.plain_limit);
       return;
     }
     const auto at = pos_;

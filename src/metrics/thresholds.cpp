@@ -42,6 +42,7 @@ struct subject {
   histogram_parts corrected;  // corrected values where they exist, measured values elsewhere
   bool is_error = false;
   bool http = false;
+  metric_unit unit = metric_unit::duration;
   std::string base;              // for an error metric: the name of the metric it failed
   std::uint64_t errors = 0;      // for a non-error metric: its error metrics' counts
   std::uint64_t unanswered = 0;  // ... of which were not also counted as a response
@@ -68,6 +69,7 @@ std::map<std::string, subject> collect(const metric_map& metrics, const metric_m
     auto& s = out[key.name()];
     s.measured.parts.push_back(&h);
     s.http = is_http_method(key.action);
+    s.unit = key.unit;
     if (!key.is_error()) {
       const auto c = corrected.find(key);
       s.corrected.parts.push_back(c != corrected.end() ? &c->second : &h);
@@ -101,6 +103,16 @@ subject all_requests(const std::map<std::string, subject>& subjects) {
 }
 
 std::uint64_t attempts(const subject& s) { return s.measured.count() + s.unanswered; }
+
+bool is_latency(threshold_statistic s) {
+  return s != threshold_statistic::count && s != threshold_statistic::rate &&
+         s != threshold_statistic::error_rate;
+}
+
+// Whether t speaks of plain numbers for s: a latency statistic of a value metric.
+bool plain_for(const threshold& t, const subject& s) {
+  return s.unit == metric_unit::value && is_latency(t.statistic);
+}
 
 std::optional<double> measure(const threshold& t, const subject& s,
                               const std::map<std::string, subject>& subjects, double seconds) {
@@ -224,19 +236,28 @@ std::optional<std::size_t> decisive_of(const threshold& t,
   return best;
 }
 
-std::string result_text(const threshold& t, const threshold_result& r, bool matched) {
+// Why a threshold has no value.
+std::string no_data_reason(bool matched, bool time_limit_on_value) {
+  if (time_limit_on_value)
+    return "a value metric has no time unit: write its limit as a plain number";
+  return matched ? "nothing measured" : "no metric matches";
+}
+
+std::string result_text(const threshold& t, const threshold_result& r, bool matched,
+                        bool time_limit_on_value) {
   const auto sel = t.selector.to_string();
   const auto prefix = sel.empty() ? std::string() : sel + ": ";
   if (!r.decisive)
     return fmt::format("{}: NO DATA ({})", t.describe(),
-                       matched ? "nothing measured" : "no metric matches");
+                       no_data_reason(matched, time_limit_on_value));
   const auto& m = r.measurements[*r.decisive];
   const auto verdict = r.passed() ? "PASSED" : "FAILED";
-  const auto value = fmt::format("{} = {}", statistic_name(t), format_value(t, m.value));
+  const auto shown = [&](double v) { return m.plain ? trimmed(v, 3) : format_value(t, v); };
+  const auto value = fmt::format("{} = {}", statistic_name(t), shown(m.value));
   if (t.selector.what == metric_selector::kind::all_requests ||
       t.selector.what == metric_selector::kind::exact)
     return fmt::format("{}{}, limit {} {}: {}", prefix, value, op_text(t.op),
-                       format_value(t, t.limit), verdict);
+                       shown(m.plain ? *t.plain_limit : t.limit), verdict);
   const auto failures = std::count_if(r.measurements.begin(), r.measurements.end(),
                                       [](const auto& x) { return !x.passed; });
   const auto n = r.measurements.size();
@@ -253,10 +274,17 @@ threshold_result evaluate_maps(const threshold& t, const metric_map& metrics,
   const auto subjects = collect(metrics, corrected);
   threshold_result r;
   bool matched = false;
+  bool time_limit_on_value = false;
   const auto add = [&](const std::string& name, const subject& s) {
     matched = true;
+    const bool plain = plain_for(t, s);
+    if (plain && !t.plain_limit) {
+      time_limit_on_value = true;
+      return;
+    }
+    const double limit = plain ? *t.plain_limit : t.limit;
     if (const auto v = measure(t, s, subjects, seconds))
-      r.measurements.push_back({name, *v, holds(t.op, *v, t.limit)});
+      r.measurements.push_back({name, *v, holds(t.op, *v, limit), plain});
   };
   switch (t.selector.what) {
     case metric_selector::kind::all_requests: add("", all_requests(subjects)); break;
@@ -265,8 +293,11 @@ threshold_result evaluate_maps(const threshold& t, const metric_map& metrics,
         add(it->first, it->second);
       break;
     default:
-      for (const auto& [name, s] : subjects)
+      for (const auto& [name, s] : subjects) {
+        // A latency gate over every metric is about times, not about sizes or counts.
+        if (t.selector.what == metric_selector::kind::every_metric && plain_for(t, s)) continue;
         if (t.selector.matches(name, s.is_error)) add(name, s);
+      }
   }
   const bool failed = std::any_of(r.measurements.begin(), r.measurements.end(),
                                   [](const auto& m) { return !m.passed; });
@@ -274,7 +305,7 @@ threshold_result evaluate_maps(const threshold& t, const metric_map& metrics,
              : failed               ? threshold_status::failed
                                     : threshold_status::passed;
   r.decisive = decisive_of(t, r.measurements, failed);
-  r.text = result_text(t, r, matched);
+  r.text = result_text(t, r, matched, time_limit_on_value && r.measurements.empty());
   return r;
 }
 

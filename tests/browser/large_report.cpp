@@ -1,7 +1,8 @@
 // Writes the HTML report of a made-up 10-minute run with 20 metrics (600 intervals of 1 s, every
 // metric measured in every interval) to argv[1], so that the browser test can measure how large
 // such a report is and how long it takes to load. With --totals-only, the same run's report
-// without its interval series.
+// without its interval series; with --value-metric, one more metric "bytes" of plain values
+// (session::add_value) 1000 and 2000 in every interval.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -29,9 +30,11 @@ void fill(chaperon::histogram& h, std::int64_t base_us, std::uint64_t seed) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool totals_only = argc == 3 && std::string(argv[2]) == "--totals-only";
-  if (argc != 2 && !totals_only) {
-    std::fprintf(stderr, "usage: %s OUTPUT.html [--totals-only]\n", argv[0]);
+  const std::string option = argc == 3 ? argv[2] : "";
+  const bool totals_only = option == "--totals-only";
+  const bool value_metric = option == "--value-metric";
+  if (argc != 2 && !totals_only && !value_metric) {
+    std::fprintf(stderr, "usage: %s OUTPUT.html [--totals-only | --value-metric]\n", argv[0]);
     return 2;
   }
   using namespace chaperon;
@@ -45,6 +48,11 @@ int main(int argc, char** argv) {
       fill(i.metrics[key], 2000 + 500 * m + 10 * (k % 60), static_cast<std::uint64_t>(k * 100 + m));
       if ((k + m) % 7 == 0) i.metrics[metric_key{key.session, key.action, key.target, "HTTP 503"}]
                                 .record(1000);
+    }
+    if (value_metric) {
+      auto& bytes = i.metrics[metric_key{"", "bytes", "", "", metric_unit::value}];
+      bytes.record(1000, 9);
+      bytes.record(2000);
     }
     i.sessions.started = k < 10 ? 10 : 0;
     i.sessions_active = k < 10 ? std::uint64_t(10 * (k + 1)) : 100;

@@ -201,3 +201,28 @@ test("a report without the interval series shows the totals", async () => {
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test("a value metric shows its numbers without a time unit", async () => {
+  const path = join(work, "values.html");
+  await run(args["large-report"], [path, "--value-metric"], 60000);
+  const { page, problems } = await openReport(browser, path);
+  const data = await page.evaluate(() => window.chaperonReport.data);
+  const index = data.metrics.findIndex((m) => m.label === "bytes");
+  assert.ok(index >= 0, "the value metric is a row");
+  assert.equal(data.metrics[index].unit, "value");
+  const cells = await page.$$eval("#summary tbody tr", (trs, i) =>
+    [...trs[i].cells].map((c) => c.textContent), index);
+  // label, count, errors, rps, min, mean, p50, p90, p99, max
+  assert.equal(cells[0], "bytes (value)");
+  assert.deepEqual(cells.slice(4), ["1000", "1100", "1000", "1000", "2000", "2000"]);
+  assert.ok(await page.isVisible("#value-note"));
+  await page.selectOption("#metric", String(index));
+  const captions = await page.evaluate(() => [
+    document.getElementById("latency-caption").textContent,
+    document.getElementById("spectrum-caption").textContent]);
+  assert.deepEqual(captions, ["Values over time: bytes", "Values by percentile: bytes"]);
+  const p99 = await page.evaluate(() => window.chaperonReport.charts.latency.data[3][0]);
+  assert.equal(p99, 2000);
+  assert.deepEqual(problems, []);
+  await page.close();
+});

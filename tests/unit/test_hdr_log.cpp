@@ -322,5 +322,27 @@ TEST(hdr_log, without_a_series_the_run_is_one_interval_and_corrected_figures_get
   EXPECT_EQ(hdr_log_name(lines[3].tag), "s1 get(http://h/x)");
 }
 
+TEST(hdr_log, a_value_metric_keeps_its_values_and_its_max_is_not_in_ms) {
+  run_results r;
+  r.duration_us = 1'000'000;
+  const metric_key bytes{"", "bytes", "", "", metric_unit::value};
+  r.metrics[bytes].record(1500);
+  r.metrics[bytes].record(1000);
+  r.metrics[get_key("http://h/x")].record(1500);
+  const auto log = find_exporter("hdr-log").encode(r, {});
+  EXPECT_NE(log.find("\n#[Tags of plain values, not microseconds (Interval_Max as recorded): "
+                     "bytes]\n"),
+            std::string::npos)
+      << log;
+  const auto lines = data_lines(log);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[1].tag, "bytes");
+  EXPECT_EQ(lines[1].max, "1500.000");
+  EXPECT_EQ(lines[1].histogram.counts, r.metrics.at(bytes).to_json().at("counts"));
+  EXPECT_EQ(lines[2].max, "1.500") << "a duration's max is still in ms";
+  EXPECT_EQ(lines[0].histogram.counts, nlohmann::json::parse("[[1500,1]]"))
+      << "a value is not a request";
+}
+
 }  // namespace
 }  // namespace chaperon

@@ -278,5 +278,18 @@ TEST(histogram, malformed_json_is_rejected) {
   }
 }
 
+TEST(histogram, ForEachCounterVisitsTheNonZeroCountersInOrder) {
+  histogram h;
+  for (std::int64_t v : {5, 5, 2047, 2048, 2049, 7'000'000}) h.record(v);
+  nlohmann::json visited = nlohmann::json::array();
+  h.for_each_counter([&](std::size_t index, std::uint64_t count) {
+    visited.push_back({index, count});
+  });
+  EXPECT_EQ(visited, h.to_json().at("counts"));
+  int calls = 0;
+  histogram{}.for_each_counter([&](std::size_t, std::uint64_t) { ++calls; });
+  EXPECT_EQ(calls, 0);
+}
+
 }  // namespace
 }  // namespace chaperon

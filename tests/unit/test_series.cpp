@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 
 #include <chaperon/series.hpp>
 
@@ -101,6 +102,46 @@ TEST(interval_series, MemoryStaysBoundedOverADay) {
   EXPECT_EQ(series.intervals_per_point(), 128u);
   EXPECT_EQ(series.total().requests(), 2u * 86'400u);
   EXPECT_LT(series.heap_bytes(), 16u << 20) << "a day of intervals in under 16 MiB";
+}
+
+// total() is read every interval by the live views. It is kept as intervals are appended, so it
+// costs a copy of the totals; unpacking every point (what it did before) grows with the run. The
+// timings are printed, not asserted: the machine is shared.
+TEST(interval_series, TotalIsKeptNotRecomputed) {
+  constexpr std::size_t metrics = 20;
+  interval_series series(1s, 1024);
+  interval expected;
+  for (std::size_t k = 0; k < 512; ++k) {
+    interval i;
+    i.start_us = static_cast<std::int64_t>(k) * 1'000'000;
+    i.length_us = 1'000'000;
+    for (std::size_t m = 0; m < metrics; ++m)
+      for (std::size_t n = 0; n < 20; ++n)
+        i.metrics[get_key("/" + std::to_string(m))].record(
+            static_cast<std::int64_t>(1000 + (k * 131 + n * 977 + m * 7919) % 90'000));
+    i.sessions_active = k;
+    expected.merge(i);
+    series.append(i);
+  }
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  const auto total = series.total();
+  const auto t1 = clock::now();
+  interval unpacked;  // the former total(): every point unpacked and merged
+  for (std::size_t p = 0; p < series.size(); ++p) unpacked.merge(series.point(p));
+  const auto t2 = clock::now();
+  EXPECT_EQ(total.metrics, expected.metrics);
+  EXPECT_EQ(unpacked.metrics, expected.metrics);
+  EXPECT_EQ(total.sessions_active, 511u) << "the sessions at the end";
+  EXPECT_EQ(total.length_us, 512 * 1'000'000);
+  const interval_series copy = series;
+  EXPECT_EQ(copy.total().metrics, expected.metrics) << "a copy keeps the total";
+  const auto us = [](auto d) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  };
+  std::printf("total() of %zu points x %zu metrics: %lld us; unpacking every point: %lld us\n",
+              series.size(), metrics, static_cast<long long>(us(t1 - t0)),
+              static_cast<long long>(us(t2 - t1)));
 }
 
 TEST(interval_series, RejectsAnIntervalOfZero) {

@@ -23,18 +23,21 @@ label_list metric_labels(const metric_key& key) {
   return labels;
 }
 
-// Quantiles, _sum and _count of a histogram of microseconds, in seconds. The sum is the
-// histogram's mean times its count: HDR histograms keep no exact sum.
-void add_summary(family& f, const histogram& h, const label_list& labels) {
+// Quantiles, _sum and _count of a histogram: microseconds in seconds, a value metric's plain
+// numbers as recorded. The sum is the histogram's mean times its count: HDR histograms keep no
+// exact sum.
+void add_summary(family& f, const histogram& h, const label_list& labels,
+                 metric_unit unit = metric_unit::duration) {
+  const auto scaled = [unit](double v) { return unit == metric_unit::value ? v : seconds(v); };
   for (const double q : quantiles) {
     auto with_quantile = labels;
     with_quantile.emplace_back("quantile", format_value(q));
     const double value = h.empty() ? std::numeric_limits<double>::quiet_NaN()
-                                   : seconds(static_cast<double>(h.value_at_percentile(q * 100)));
+                                   : scaled(static_cast<double>(h.value_at_percentile(q * 100)));
     f.samples.push_back({"", std::move(with_quantile), value});
   }
   const auto count = static_cast<double>(h.count());
-  f.samples.push_back({"_sum", labels, seconds(h.mean() * count)});
+  f.samples.push_back({"_sum", labels, scaled(h.mean() * count)});
   f.samples.push_back({"_count", labels, count});
 }
 
@@ -53,6 +56,9 @@ void add_metric_families(std::vector<family>& out, const run_results& r) {
                         "Latency from the intended start of rate-driven work (coordinated "
                         "omission corrected).",
                         family_type::summary);
+  auto values = make("chaperon_value",
+                     "Values recorded as plain numbers (sizes, counts), as recorded: no time unit.",
+                     family_type::summary);
   for (const auto& [key, h] : r.metrics) {
     auto labels = metric_labels(key);
     if (key.is_error()) {
@@ -61,12 +67,16 @@ void add_metric_families(std::vector<family>& out, const run_results& r) {
       continue;
     }
     requests.samples.push_back({"", labels, static_cast<double>(h.count())});
-    add_summary(latency, h, labels);
+    if (key.is_value())
+      add_summary(values, h, labels, key.unit);
+    else
+      add_summary(latency, h, labels);
   }
+  // Only latencies are measured from an intended start: a value has no start to correct.
   for (const auto& [key, h] : r.corrected) {
-    if (!key.is_error()) add_summary(corrected, h, metric_labels(key));
+    if (!key.is_error() && !key.is_value()) add_summary(corrected, h, metric_labels(key));
   }
-  for (auto* f : {&requests, &errors, &latency, &corrected}) {
+  for (auto* f : {&requests, &errors, &latency, &values, &corrected}) {
     if (!f->samples.empty()) out.push_back(std::move(*f));
   }
 }
