@@ -176,7 +176,9 @@ class session {
   // Records `value` under a custom metric name.
   void add_metric(std::string_view name, std::chrono::microseconds value);
   // Records a value that is not a duration (a count, a size in bytes) under a custom metric name.
-  // It is exported as recorded, without the time unit conversion durations get.
+  // It is exported as recorded, without the time unit conversion durations get (metric_unit in
+  // metrics.hpp). Values are whole numbers from 0 to 2^36-1; a negative one is recorded as 0.
+  // Record each name with one kind: add_metric and add_value under one name give two metrics.
   void add_value(std::string_view name, std::int64_t value);
   // Records a counted error as "Error <error> <action>", the shape of the built-in ones (e.g.
   // add_error("checkout", "out_of_stock")), with `duration` as its value; it counts in the error

@@ -34,7 +34,7 @@ struct ws_message {
 
 struct ws_result {
   // Why the action failed (failure::none on success), as named in error metrics: connect,
-  // connect_timeout, resolve, tls, rejected (the upgrade got another status than 101), protocol,
+  // connect_timeout, dns, tls, rejected (the upgrade got another status than 101), protocol,
   // timeout, closed (the server closed the connection), reset, not_connected, decode, ...
   failure error = failure::none;
   std::error_code code;  // the underlying system error of a failure, empty otherwise

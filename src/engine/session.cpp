@@ -19,7 +19,11 @@ const std::string& session::name() const noexcept { return state_->name; }
 
 // ---- config ------------------------------------------------------------------------------------
 
-const json& session::config_root() const noexcept { return *state_->config; }
+const json& session::config_root() const noexcept {
+  // Whatever the scenario does with the whole config, no key of it can be called unread.
+  detail::note_whole_config_read(*state_);
+  return *state_->config;
+}
 
 const json* session::find_config(const config_path& key) const {
   detail::note_config_read(*state_, key);

@@ -1,7 +1,7 @@
 // HTTP actions of a session: build the request, run the exchange on the session's keep-alive
 // connection, record metrics, store cookies, decode, call back.
 #include <cstdio>
-#include <unordered_map>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -181,28 +181,11 @@ const resolved_target& target_for(session_state& st, std::string_view path, cons
   return scratch.emplace(std::move(t));
 }
 
-// Whether this is the session's first invalid URL: each session logs one at most. Kept by engine
-// thread for want of a field in the session state; the id tells a new session that took the
-// address of an ended one. Cleared when large: at worst a session then logs a second time.
-bool first_invalid_url(const session_state& st) {
-  constexpr std::size_t most_remembered = 4096;
-  thread_local std::unordered_map<const session_state*, std::string> logged;
-  auto it = logged.find(&st);
-  if (it != logged.end()) {
-    if (it->second == st.id) return false;
-    it->second = st.id;
-    return true;
-  }
-  if (logged.size() >= most_remembered) logged.clear();
-  logged.emplace(&st, st.id);
-  return true;
-}
-
 // A request whose URL cannot be requested: recorded as the failure invalid_url, sent nowhere.
 http_result invalid_url_result(session& s, http_method method, const resolved_target& target,
                                const std::string& why) {
   auto& st = state_of(s);
-  if (!why.empty() && first_invalid_url(st)) {
+  if (!why.empty() && !std::exchange(st.memo().invalid_url_logged, true)) {
     s.log(log_level::warn, why + "; recorded as the error invalid_url, logged once per session");
   }
   http_result r;
@@ -258,6 +241,9 @@ task<http_result> session::request(http_method method, std::string_view path,
   }
   detail::record(st, method, target.metric_url, r);
   if (st.owner.settings().print_results) detail::print_result(st, method, r);
+  if (settings.store_results) {
+    keep_result(std::string(method_name(method)) + "(" + target.metric_url + ")", r);
+  }
   rb::callbacks(opts, *this, r);
   throw_if_stopped();
   co_return r;

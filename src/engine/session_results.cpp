@@ -34,10 +34,7 @@ void session::add_result(std::string_view action, const http_result& r) {
   if (keeps_results()) keep_result(std::move(name), r);
 }
 
-bool session::keeps_results() const {
-  const json* v = find_config("store_results");
-  return v && v->is_boolean() && v->get<bool>();
-}
+bool session::keeps_results() const { return state_->settings().store_results; }
 
 void session::keep_result(std::string action, std::variant<http_result, ws_result> result) {
   if (!kept_) kept_ = std::make_unique<std::deque<kept_result>>();

@@ -119,6 +119,9 @@ std::shared_ptr<const http_settings> make_http_settings(const json& cfg) {
       v && v->is_boolean()) {
     s->skip_query_in_metrics = v->get<bool>();
   }
+  if (const json* v = find_path(cfg, config_path{"store_results"}); v && v->is_boolean()) {
+    s->store_results = v->get<bool>();
+  }
   s->ws_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
       config_ms(cfg, "ws_timeout", std::chrono::milliseconds(10000)));
   s->source_addresses = source_addresses_from(cfg);

@@ -39,6 +39,7 @@ struct http_settings {
   bool verify_tls = true;
   std::string ca_file;  // config ca_file: verify servers against these CAs instead of the system's
   bool skip_query_in_metrics = false;
+  bool store_results = false;  // config store_results: sessions keep their last results
   std::chrono::milliseconds ws_timeout{10000};  // config ws_timeout: default WebSocket wait
   std::vector<std::string> source_addresses;     // config source_addresses (timeouts.sources)
 };
@@ -62,6 +63,7 @@ struct resolved_target {
 // WebSocket does not carry its ~300 bytes.
 struct http_memo {
   std::optional<resolved_target> last_target;
+  bool invalid_url_logged = false;  // a session warns of one invalid URL at most
   std::string metric_url;
   http_method method = http_method::get;
   metric_id metric = no_metric;

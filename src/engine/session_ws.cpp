@@ -274,7 +274,11 @@ ws_dial prepare_connect(session_state& st, std::string_view path, const ws_optio
   dial.key = net::ws_make_key(st.owner.rng()(), st.owner.rng()());
   write_upgrade(st, *dial.conn, *parsed, dial.key, opts);
   dial.timeouts = settings.timeouts;
-  if (opts.timeout_value().count() > 0) dial.timeouts.connect = opts.timeout_value();
+  // A timeout given with the call beats the config's (ws.connect_timeout included).
+  if (opts.timeout_value().count() > 0) {
+    dial.timeouts.connect = opts.timeout_value();
+    dial.timeouts.ws_connect = {};
+  }
   r.url = std::move(url);
   return dial;
 }

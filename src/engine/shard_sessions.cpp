@@ -101,10 +101,23 @@ namespace {
 struct scheduled_job {
   static constexpr bool counted = true;
   scenario_ref ref;
+  scenario_deadline deadline;  // config scenario_timeout, as for any session of the load test
 
-  void started(session_state&) {}
-  task<void> body(session& s) { return run_scheduled(s, ref); }
-  void ended(session_state& st) { st.owner.record_session_end(st); }
+  void started(session_state& st) {
+    try {
+      if (auto after = scenario_deadline::configured(st)) deadline.arm(st, *after);
+    } catch (const std::exception& e) {
+      st.run.failure = e.what();  // a malformed scenario_timeout fails this session only
+    }
+  }
+  task<void> body(session& s) {
+    if (!state_of(s).run.failure.empty()) co_return;
+    co_await run_scheduled(s, ref);
+  }
+  void ended(session_state& st) {
+    deadline.disarm();
+    st.owner.record_session_end(st);
+  }
 
   static task<void> run_scheduled(session& s, const scenario_ref& ref) {
     co_await run_whole_scenario(s, ref, true);
@@ -121,7 +134,7 @@ void shard::start_scheduled(scenario_ref ref, std::shared_ptr<const json> config
     std::string name = ref.name + " " + id;
     drive(*this,
           std::make_unique<session_state>(*this, std::move(id), std::move(name), std::move(config)),
-          scheduled_job{std::move(ref)});
+          scheduled_job{std::move(ref), {}});
   });
 }
 
