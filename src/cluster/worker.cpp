@@ -30,6 +30,7 @@ struct worker_state {
   std::mutex mutex;
   master_link* link = nullptr;
   std::unique_ptr<share_run> share;
+  std::string share_test;  // the test the share belongs to
 };
 
 std::string host_name() {
@@ -83,7 +84,7 @@ class master_link final : public grpc::ClientBidiReactor<v1::WorkerMessage, v1::
       welcomed_ = welcomed_ || in_.has_welcome();
     }
     if (in_.has_start()) start(in_.start());
-    if (in_.has_stop()) stop(in_.stop().reason());
+    if (in_.has_stop()) stop(in_.stop().test_id(), in_.stop().reason());
     StartRead(&in_);
   }
   void OnWriteDone(bool) override {
@@ -111,9 +112,9 @@ class master_link final : public grpc::ClientBidiReactor<v1::WorkerMessage, v1::
     return m;
   }
   void start(const v1::StartTest& s);
-  void stop(const std::string& reason) {
+  void stop(const std::string& test_id, const std::string& reason) {
     std::lock_guard lock(state_.mutex);
-    if (state_.share) state_.share->stop(reason);
+    if (state_.share && state_.share_test == test_id) state_.share->stop(reason);
   }
 
   worker_state& state_;
@@ -156,6 +157,7 @@ void master_link::start(const v1::StartTest& s) {
     // One share at a time: a new test replaces one the master has given up on.
     if (state_.share) state_.share->stop("the master started another test");
     previous = std::move(state_.share);
+    state_.share_test = test_id;
     state_.share = std::make_unique<share_run>(std::move(spec), share{s.share_index(), s.share_count()},
                                                start_at, std::move(finished));
   } catch (const std::exception& e) {
