@@ -17,6 +17,10 @@ struct control_client_options {
   std::string master;  // HOST:PORT
   std::string token;
   std::chrono::milliseconds timeout{10000};
+  // TLS as for a worker (worker_options): tls_ca verifies the master; none set: plain TCP.
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 struct queue_status {
