@@ -25,9 +25,10 @@ packages=(
   clang-14 libclang-common-14-dev
   libprotobuf-dev protobuf-compiler libsnappy-dev libgrpc++-dev protobuf-compiler-grpc
 )
-# Only the tests use these (a real browser for the HTML report and dashboard tests).
+# Only the tests use these (a real browser for the HTML report and dashboard tests, Prometheus,
+# YAML for the check of the Kubernetes manifests).
 if ((${#targets[@]} == 0)); then
-  packages+=(chromium prometheus)
+  packages+=(chromium prometheus python3-yaml)
 fi
 # Only bench/scenario_vs_peers.py uses it.
 if $bench; then
