@@ -1,0 +1,144 @@
+#include "cli/cluster_nodes.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+
+#include <CLI/CLI.hpp>
+
+#include "chaperon/error.hpp"
+#include "chaperon/load_test.hpp"
+#include "chaperon/run.hpp"
+#include "cli/console.hpp"
+#include "cli/export_results.hpp"
+
+namespace chaperon::cli {
+
+namespace {
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out.empty() ? "(none)" : out;
+}
+
+// What the master prints and writes: a progress line while a test runs (labelled with its id),
+// and a summary and the exported results when it ends. The progress comes from the master's
+// thread, the results from its queue's, so the console is shared under a lock.
+class master_console {
+ public:
+  master_console(const common_options& exports, std::optional<s3_upload> s3)
+      : exports_(exports), s3_(std::move(s3)), progress_(!exports.no_progress) {}
+
+  void attach(cluster::master* m) { master_ = m; }
+
+  void progress(const progress_snapshot& p) {
+    std::lock_guard lock(mutex_);
+    if (auto* m = master_.load()) {
+      auto running = m->queue().running();
+      progress_.set_prefix(running.empty() ? "" : running.front().id + "  ");
+    }
+    progress_(p);
+  }
+
+  void finished(const std::string& id, const cluster::run_spec& spec,
+                const cluster::cluster_results& out) {
+    std::lock_guard lock(mutex_);
+    progress_.finish();
+    std::cout << "test " << id << " (" << spec.load_test << ") "
+              << (out.ok() ? "finished" : "finished with PARTIAL results") << " on "
+              << joined(out.nodes) << "\n";
+    for (const auto& lost : out.lost) std::cout << "  lost node: " << lost << "\n";
+    for (const auto& e : out.errors) std::cout << "  error: " << e << "\n";
+    try {
+      json info = report_of(spec, out);
+      export_results({out.results, nullptr, std::move(info), spec.load_test, id}, exports_, s3_);
+    } catch (const std::exception& e) {
+      std::cout << "test " << id << ": results not written: " << e.what() << "\n";
+    }
+    std::cout << std::flush;
+  }
+
+ private:
+  // config_report of the test as every node prepared it, and the cluster's part of the story.
+  static json report_of(const cluster::run_spec& spec, const cluster::cluster_results& out) {
+    json info = json::object();
+    try {
+      const auto options = spec.options({});
+      info = config_report(prepared_load_test(find_load_test(spec.load_test), options),
+                           spec.config, out.results);
+    } catch (const std::exception&) {
+      // A test this binary lacks still gets its (empty) results and the reason.
+      info = {{"load_test", spec.load_test}, {"runtime_config", spec.config},
+              {"partial", out.results.partial}};
+    }
+    info["cluster"] = {{"nodes", out.nodes}, {"lost", out.lost}, {"errors", out.errors}};
+    return info;
+  }
+
+  const common_options& exports_;
+  std::optional<s3_upload> s3_;
+  std::mutex mutex_;
+  progress_printer progress_;
+  std::atomic<cluster::master*> master_{nullptr};
+};
+
+std::string listen_host(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  return colon == std::string::npos ? listen : listen.substr(0, colon);
+}
+
+void wait_for_stop(std::stop_token stop) {
+  std::mutex mutex;
+  std::condition_variable_any cv;
+  std::unique_lock lock(mutex);
+  cv.wait(lock, stop, [] { return false; });
+}
+
+}  // namespace
+
+int run_master(master_command command) {
+  auto& options = command.options;
+  if (!command.expect_workers_wait.empty()) {
+    auto wait = parse_duration_text(command.expect_workers_wait);
+    if (!wait || wait->count() < 0)
+      throw CLI::ValidationError("--expect-workers-wait",
+                                 "'" + command.expect_workers_wait + "' is not a duration");
+    options.expect_workers_wait = std::chrono::duration_cast<std::chrono::milliseconds>(*wait);
+  }
+  make_export_options(command.exports);  // a bad --format fails now, not after the first test
+  master_console console(command.exports, s3_upload_of(command.exports));
+  options.on_progress = [&console](const progress_snapshot& p) { console.progress(p); };
+
+  interrupt_watch interrupts("stopping the master (the running test stops and its results are "
+                             "written; signal again to exit at once)");
+  cluster::master m(options, [&console](const std::string& id, const cluster::run_spec& spec,
+                                        const cluster::cluster_results& out) {
+    console.finished(id, spec, out);
+  });
+  console.attach(&m);
+  std::cout << "chaperon master: listening on " << listen_host(options.listen) << ":" << m.port()
+            << (options.work ? "" : " (runs no sessions itself)") << std::endl;
+  wait_for_stop(interrupts.token());
+  const auto cancelled = m.queue().cancel_all();
+  std::cout << "chaperon master: stopped; " << cancelled << " test(s) cancelled" << std::endl;
+  console.attach(nullptr);
+  return 0;
+}
+
+int run_worker(const cluster::worker_options& options) {
+  interrupt_watch interrupts(
+      "stopping the worker (its share stops; signal again to exit at once)");
+  std::cout << "chaperon worker: joining the master at " << options.master << std::endl;
+  try {
+    cluster::run_worker(options, interrupts.token());
+  } catch (const error& e) {
+    std::cerr << "chaperon worker: " << e.what() << std::endl;
+    return 1;
+  }
+  std::cout << "chaperon worker: stopped" << std::endl;
+  return 0;
+}
+
+}  // namespace chaperon::cli
