@@ -76,6 +76,8 @@ void add_master(CLI::App& app, cluster_flags& f) {
           "Require peers to present a certificate signed by this CA (PEM)");
   f.master_opts.exports.tag = "cluster";
   add_export_options(*m, f.master_opts.exports);
+  m->footer("Every test's files carry its id: --output out.csv writes out-test-1.csv, ...; the "
+            "default name is results/<date>/<load test>/cluster-test-1-<unix time>.csv.");
 }
 
 void add_worker(CLI::App& app, cluster_flags& f) {

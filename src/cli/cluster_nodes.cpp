@@ -46,8 +46,10 @@ class master_console {
                 const cluster::cluster_results& out) {
     std::lock_guard lock(mutex_);
     progress_.finish();
+    // Cancelled, stopped, or missing a lost node's share: the figures are not the whole test.
+    const bool partial = !out.ok() || out.results.partial;
     std::cout << "test " << id << " (" << spec.load_test << ") "
-              << (out.ok() ? "finished" : "finished with PARTIAL results") << " on "
+              << (partial ? "finished with PARTIAL results" : "finished") << " on "
               << joined(out.nodes) << "\n";
     for (const auto& lost : out.lost) std::cout << "  lost node: " << lost << "\n";
     for (const auto& e : out.errors) std::cout << "  error: " << e << "\n";
