@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <iostream>
 #include <mutex>
+#include <set>
 
 #include <CLI/CLI.hpp>
 
@@ -46,6 +47,7 @@ class master_console {
                 const cluster::cluster_results& out) {
     std::lock_guard lock(mutex_);
     progress_.finish();
+    reported_.insert(id);
     // Cancelled, stopped, or missing a lost node's share: the figures are not the whole test.
     const bool partial = !out.ok() || out.results.partial;
     std::cout << "test " << id << " (" << spec.load_test << ") "
@@ -60,6 +62,42 @@ class master_console {
       std::cout << "test " << id << ": results not written: " << e.what() << "\n";
     }
     std::cout << std::flush;
+  }
+
+  // Called every moment from the main thread: a line when a test starts, and one for each test
+  // that ended without results (it failed before any node ran it, or was cancelled while it
+  // waited), which the results handler never sees. The queue numbers its tests test-1, test-2,
+  // ... (queue.cpp), so the scan walks them in order from the first one not yet settled.
+  void watch(const cluster::test_queue& queue) {
+    std::lock_guard lock(mutex_);
+    bool settled = true;  // every test before the one scanned has ended and been told about
+    for (auto k = next_;; ++k) {
+      const auto id = "test-" + std::to_string(k);
+      const auto s = queue.status(id);
+      if (!s) return;
+      if (s->state == cluster::test_state::scheduled) {
+        settled = false;
+        continue;
+      }
+      if (s->state == cluster::test_state::running) {
+        if (announced_ < k) {
+          progress_.finish();
+          std::cout << "test " << id << " (" << s->load_test << ") started" << std::endl;
+          announced_ = k;
+        }
+        settled = false;
+        continue;
+      }
+      if (told_.insert(id).second && reported_.erase(id) == 0) {
+        progress_.finish();
+        std::cout << "test " << id << " (" << s->load_test << ") " << cluster::to_string(s->state)
+                  << (s->error.empty() ? "" : ": " + s->error) << std::endl;
+      }
+      if (settled) {
+        told_.erase(id);
+        next_ = k + 1;
+      }
+    }
   }
 
  private:
@@ -84,6 +122,10 @@ class master_console {
   std::mutex mutex_;
   progress_printer progress_;
   std::atomic<cluster::master*> master_{nullptr};
+  std::set<std::string> reported_;  // tests whose results were written
+  std::set<std::string> told_;      // ended tests after next_ that watch() has told about
+  std::uint64_t next_ = 1;          // the first test that has not ended or not been told about
+  std::uint64_t announced_ = 0;     // the last test whose start was printed
 };
 
 std::string listen_host(const std::string& listen) {
@@ -91,11 +133,15 @@ std::string listen_host(const std::string& listen) {
   return colon == std::string::npos ? listen : listen.substr(0, colon);
 }
 
-void wait_for_stop(std::stop_token stop) {
+// Watches the queue until a signal stops the master.
+void serve(master_console& console, cluster::master& m, std::stop_token stop) {
   std::mutex mutex;
   std::condition_variable_any cv;
   std::unique_lock lock(mutex);
-  cv.wait(lock, stop, [] { return false; });
+  while (!stop.stop_requested()) {
+    console.watch(m.queue());
+    cv.wait_for(lock, stop, std::chrono::milliseconds(200), [] { return false; });
+  }
 }
 
 }  // namespace
@@ -122,7 +168,7 @@ int run_master(master_command command) {
   console.attach(&m);
   std::cout << "chaperon master: listening on " << listen_host(options.listen) << ":" << m.port()
             << (options.work ? "" : " (runs no sessions itself)") << std::endl;
-  wait_for_stop(interrupts.token());
+  serve(console, m, interrupts.token());
   const auto cancelled = m.queue().cancel_all();
   std::cout << "chaperon master: stopped; " << cancelled << " test(s) cancelled" << std::endl;
   console.attach(nullptr);

@@ -144,11 +144,12 @@ class ClusterCli : public ::testing::Test {
     });
   }
 
-  // The master's line that test `id` finished.
+  // The master's line that test `id` ended (finished, failed, cancelled).
   std::string wait_finished(const std::string& id, std::chrono::milliseconds timeout = 60s) {
     const std::string prefix = "test " + id + " ";
     auto line = master_->wait_for_line(
-        [&](std::string_view l) { return l.starts_with(prefix); }, timeout);
+        [&](std::string_view l) { return l.starts_with(prefix) && !l.ends_with(" started"); },
+        timeout);
     EXPECT_TRUE(line) << "test " << id << " did not finish:\n" << master_->stdout_text();
     return line.value_or("");
   }
@@ -211,6 +212,10 @@ TEST_F(ClusterCli, QueueRunsInOrderAndEveryOperationWorks) {
   EXPECT_EQ(r.out, "cancelled 1\n") << describe(r);
   out = client({"status"}).out;
   EXPECT_EQ(out.find(third), std::string::npos) << out;
+
+  EXPECT_TRUE(master_->wait_for_line(
+      [&](std::string_view l) { return l == "test " + third + " (Demo.Rest) cancelled"; }, 10s))
+      << master_->stdout_text();
 
   r = client({"cancel", first});
   EXPECT_EQ(r.out, "cancelled 1\n") << describe(r);
@@ -336,6 +341,20 @@ TEST_F(ClusterCli, SharesAndMergeEqualTheWholeRun) {
   const auto merged = rows_and_counts(read_text_file(dir_.path() / "merged.csv"));
   EXPECT_EQ(merged, rows_and_counts(read_text_file(dir_.path() / "whole.csv")));
   EXPECT_EQ(after.requests - before.requests, total_count(merged) + 1);
+}
+
+TEST_F(ClusterCli, ATestNoNodeCanRunFailsWithItsReasonAndTheQueueGoesOn) {
+  start_master({"--no-work"});
+  const auto config = rest_config(nginx().url(), 1, "0ms");
+  const auto first = schedule(config);
+  EXPECT_NE(wait_finished(first, 20s).find("failed: master: no worker has joined"),
+            std::string::npos)
+      << master_->stdout_text();
+  start_worker("late");
+  wait_for_workers(1);
+  const auto second = schedule(config);
+  EXPECT_NE(wait_finished(second).find("finished on late"), std::string::npos)
+      << master_->stdout_text();
 }
 
 TEST_F(ClusterCli, MalformedInputNamesTheFlagAndExits2) {
