@@ -64,7 +64,7 @@ class master_console {
     std::cout << std::flush;
   }
 
-  // Called every moment from the main thread: a line when a test starts, and one for each test
+  // Called every 200 ms from the main thread: a line when a test starts, and one for each test
   // that ended without results (it failed before any node ran it, or was cancelled while it
   // waited), which the results handler never sees. The queue numbers its tests test-1, test-2,
   // ... (queue.cpp), so the scan walks them in order from the first one not yet settled.
