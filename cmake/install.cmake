@@ -1,7 +1,9 @@
-# `cmake --install <build> --prefix <dir>`: the headers, libchaperon.a and libchaperon_main.a, the
+# `cmake --install <build> --prefix <dir>`: the headers, libchaperon.a, libchaperon_main.a and
+# libchaperon_cluster.a (which the command line links), the
 # chaperon binary with the examples, and the CMake package that find_package(chaperon) reads:
 #   <prefix>/lib/cmake/chaperon/chaperonConfig.cmake, chaperonConfigVersion.cmake,
-#   chaperonTargets.cmake (chaperon::chaperon, chaperon::main), chaperon_load_test.cmake.
+#   chaperonTargets.cmake (chaperon::chaperon, chaperon::main, chaperon::cluster),
+#   chaperon_load_test.cmake.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -9,7 +11,7 @@ set(CHAPERON_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/chaperon)
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/chaperon
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
-install(TARGETS chaperon chaperon_main EXPORT chaperonTargets
+install(TARGETS chaperon chaperon_main chaperon_cluster EXPORT chaperonTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 if(TARGET chaperon-cli)
   install(TARGETS chaperon-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

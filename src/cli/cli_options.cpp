@@ -5,12 +5,7 @@
 
 namespace chaperon::cli {
 
-void add_common_options(CLI::App& app, common_options& o) {
-  app.add_option("-t,--threads", o.threads, "Engine threads (default: one per core)");
-  app.add_option("-c,--config", o.config_assignments,
-                 "Run-time config key=value (value parsed as JSON when valid), repeatable");
-  app.add_option("--config-file", o.config_file, "JSON file merged into the run-time config")
-      ->check(CLI::ExistingFile);
+void add_export_options(CLI::App& app, common_options& o) {
   app.add_option("-f,--format", o.format, "Export format")
       ->check(CLI::IsMember(exporter_names(), CLI::ignore_case));
   app.add_option("-o,--output", o.output,
@@ -19,17 +14,6 @@ void add_common_options(CLI::App& app, common_options& o) {
   app.add_option("--tag", o.tag, "Prefix of the default output file name");
   app.add_option("--unit", o.unit, "Unit of exported values: ms (decimals) or us (integers)")
       ->check(CLI::IsMember({"ms", "us"}));
-  app.add_option("--metrics", o.metrics,
-                 "Record only these metric types, comma-separated (e.g. get,post,call)");
-  app.add_option("--log-level", o.log_level, "Session log level")
-      ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
-  app.add_flag("--per-session", o.per_session,
-               "Export one row per session name (as config merge_scenario_sessions=false)");
-  app.add_flag("--print-results", o.print_results, "Print every action's result");
-  app.add_flag("--no-progress", o.no_progress, "Do not print the live progress line");
-  app.add_option("--share", o.share,
-                 "Run only share I of N of the test (0-based, e.g. 3/8): the N shares together "
-                 "run exactly the whole test");
   app.add_option("--report", o.report,
                  "Also write a self-contained HTML report with charts to this file");
   app.add_option("--hdr-log", o.hdr_log,
@@ -39,17 +23,41 @@ void add_common_options(CLI::App& app, common_options& o) {
                  "Also upload the results and their config file to s3://bucket/prefix (default: "
                  "env S3_BUCKET); credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
                  "AWS_SESSION_TOKEN, AWS_REGION, AWS_ENDPOINT_URL");
+  app.add_flag("--no-progress", o.no_progress, "Do not print the live progress line");
+}
+
+void add_spec_options(CLI::App& app, common_options& o) {
+  app.add_option("-t,--threads", o.threads, "Engine threads (default: one per core)");
+  app.add_option("-c,--config", o.config_assignments,
+                 "Run-time config key=value (value parsed as JSON when valid), repeatable");
+  app.add_option("--config-file", o.config_file, "JSON file merged into the run-time config")
+      ->check(CLI::ExistingFile);
+  app.add_option("--metrics", o.metrics,
+                 "Record only these metric types, comma-separated (e.g. get,post,call)");
+  app.add_flag("--per-session", o.per_session,
+               "Export one row per session name (as config merge_scenario_sessions=false)");
   app.add_option("--threshold", o.thresholds,
                  "Pass/fail criterion, repeatable: [metric:]expression[,abort_on_fail][,grace=D], "
                  "e.g. 'get(http://h/api):p99<200ms', 'errors<1%', 'rps>=1000', '*:p95<500ms'; "
                  "a failed one exits 99");
+  app.add_option("--interval", o.interval,
+                 "Length of the intervals of live figures and series (default 1s, or config "
+                 "interval)");
+}
+
+void add_common_options(CLI::App& app, common_options& o) {
+  add_spec_options(app, o);
+  app.add_option("--log-level", o.log_level, "Session log level")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
+  app.add_flag("--print-results", o.print_results, "Print every action's result");
+  app.add_option("--share", o.share,
+                 "Run only share I of N of the test (0-based, e.g. 3/8): the N shares together "
+                 "run exactly the whole test");
   app.add_option("--prometheus-listen", o.prometheus_listen,
                  "Serve Prometheus metrics on ADDR:PORT/metrics while the run lasts");
   app.add_option("--prometheus-remote-write", o.prometheus_remote_write,
                  "Push the run's metrics every interval to this Prometheus remote-write URL");
-  app.add_option("--interval", o.interval,
-                 "Length of the intervals of live figures and series (default 1s, or config "
-                 "interval)");
+  add_export_options(app, o);
 }
 
 void add_model_options(CLI::App& app, model_options& o, bool with_duration) {
@@ -134,15 +142,6 @@ json read_config_file(const std::string& path) {
   return parsed;
 }
 
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
 
 log_level parse_level(const std::string& name) {
   if (name == "debug") return log_level::debug;
@@ -165,7 +164,7 @@ run_options make_run_options(const common_options& o) {
       throw CLI::ValidationError("--config", e.what());
     }
   }
-  if (!o.metrics.empty()) r.metrics = metric_filter(split_list(o.metrics));
+  if (!o.metrics.empty()) r.metrics = metric_filter(split_comma_list(o.metrics));
   r.per_session = o.per_session;
   r.print_results = o.print_results;
   r.level = parse_level(o.log_level);
@@ -191,6 +190,16 @@ run_options make_run_options(const common_options& o) {
     r.interval = *length;
   }
   return r;
+}
+
+std::vector<std::string> split_comma_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
 }
 
 export_options make_export_options(const common_options& o) {

@@ -47,7 +47,14 @@ struct common_options {
   bool no_progress = false;
 };
 
+// add_spec_options, add_export_options and the rest of run's and quick's options.
 void add_common_options(CLI::App& app, common_options& o);
+// What a scheduled test carries to every node as well (cluster::run_spec): --threads, --config,
+// --config-file, --metrics, --per-session, --threshold, --interval.
+void add_spec_options(CLI::App& app, common_options& o);
+// Where and how results are written: --format, --output, --tag, --unit, --report, --hdr-log,
+// --s3, and --no-progress (the master has these, not the run options).
+void add_export_options(CLI::App& app, common_options& o);
 // --rate, --stages, --max-active, and --duration when `with_duration` (quick has its own).
 void add_model_options(CLI::App& app, model_options& o, bool with_duration);
 // run's --sessions and --scale (quick has a --sessions of its own).
@@ -61,6 +68,8 @@ std::optional<load_model> make_load_model(const model_options& o);
 // naming the bad option.
 run_options make_run_options(const common_options& o);
 export_options make_export_options(const common_options& o);
+// "a,b,,c" -> {"a", "b", "c"} (--metrics).
+std::vector<std::string> split_comma_list(const std::string& text);
 
 // Runs the test with a progress line, prints the summary, writes the results; returns exit status.
 int execute(const load_test& test, const common_options& o);

@@ -6,6 +6,7 @@
 #include "chaperon/main.hpp"
 #include "chaperon/run.hpp"
 #include "cli/cli_options.hpp"
+#include "cli/cluster_commands.hpp"
 #include "cli/merge.hpp"
 #include "cli/quick.hpp"
 
@@ -45,8 +46,11 @@ int main(int argc, char** argv) {
       "merge", "Add up raw results (--format raw), e.g. the shares of a test run with --share");
   cli::add_merge_options(*merge, merge_opts);
 
+  cli::cluster_commands cluster(app);
+
   try {
     app.parse(argc, argv);
+    if (auto status = cluster.run()) return *status;
     if (merge->parsed()) return cli::merge(merge_opts);
     if (list->parsed()) {
       for (const auto& name : registered_load_tests()) std::cout << name << "\n";
