@@ -45,7 +45,7 @@ struct master_options {
   std::string tls_key;
   std::string tls_ca;
   // Called about once per interval while a test runs, with the figures merged over every node
-  // that reported so far (from a thread of the master's own).
+  // that reported so far (from the thread running the test: run()'s caller, or the queue's).
   std::function<void(const progress_snapshot&)> on_progress;
 };
 

@@ -266,6 +266,9 @@ TEST_F(Cluster, live_figures_are_merged_and_an_abort_threshold_stops_every_node)
   EXPECT_EQ(out.results.thresholds[0].status, "failed");
   // Live reports came from every node, and the figures were merged over the nodes.
   EXPECT_GE(out.reports, 3u);
+  std::printf("master: %zu live reports, %.1f us CPU each to read and merge\n", out.reports,
+              std::chrono::duration<double, std::micro>(out.report_cpu).count() /
+                  static_cast<double>(out.reports));
   std::lock_guard lock(mutex);
   ASSERT_FALSE(seen.empty());
   EXPECT_EQ(seen.back().sessions_total, 4u);
