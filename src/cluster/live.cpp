@@ -69,15 +69,10 @@ live_view::outcome live_view::evaluate(run_results ended, const std::vector<std:
 std::vector<threshold_verdict> live_view::verdicts(const run_results& results) const {
   std::vector<threshold_verdict> out;
   for (std::size_t i = 0; i < thresholds_.size(); ++i) {
-    const auto r = chaperon::evaluate(thresholds_[i], results);
-    threshold_verdict v;
-    v.threshold = thresholds_[i].text;
-    v.status = r.passed() ? "passed" : r.breached() ? "failed" : "no_data";
-    v.text = r.text;
-    if (r.decisive) {
-      v.metric = r.measurements[*r.decisive].metric;
-      v.value = r.measurements[*r.decisive].value;
-    }
+    // The verdict's fields as the thresholds' own JSON form states them.
+    const auto j = to_json(thresholds_[i], chaperon::evaluate(thresholds_[i], results));
+    threshold_verdict v{j.at("threshold"), j.at("status"), j.value("metric", ""),
+                        j.value("value", 0.0), j.at("text")};
     if (aborted_by_ == i) {
       v.aborted_run = true;
       v.status = "failed";
