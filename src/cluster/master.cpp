@@ -22,6 +22,8 @@ namespace chaperon::cluster {
 
 using clock = std::chrono::steady_clock;
 
+constexpr int max_message_bytes = 256 << 20;
+
 class worker_link;
 
 // A node's latest live report, waiting for the master's next look.
@@ -305,6 +307,9 @@ master::master(master_options options, results_handler on_results)
   const auto& o = impl_->options;
   builder.AddListeningPort(o.listen, server_credentials(o.tls_cert, o.tls_key, o.tls_ca),
                            &impl_->port);
+  // Results of many metrics with wide histograms outgrow gRPC's default of 4 MB per message,
+  // and a refused message would end the worker's stream (and lose its share).
+  builder.SetMaxReceiveMessageSize(max_message_bytes);
   builder.RegisterService(impl_->service.get());
   builder.RegisterService(impl_->control.get());
   impl_->server = builder.BuildAndStart();

@@ -55,7 +55,19 @@ task<> until_stopped(session& s) {
   }
 }
 
+// Results too large for gRPC's default message limit (4 MB): 300 value metrics of 2000
+// distinct values each (small values, each in a counter of its own).
+task<> many_metrics(session& s) {
+  for (int m = 0; m < 300; ++m) {
+    const auto name = "value_metric_" + std::to_string(m);
+    for (std::int64_t v = 1; v <= 2000; ++v) s.add_value(name, v);
+  }
+  co_return;
+}
+
 const bool registered = chaperon::register_load_test([] {
+  return chaperon::load_test{"Cluster.Big"}.scenario(1, chaperon::make_scenario("Many", many_metrics));
+}) && chaperon::register_load_test([] {
   return chaperon::load_test{"Cluster.Gets"}.scenario(
       7, chaperon::make_scenario("FiveGets", five_gets));
 }) && chaperon::register_load_test([] {
@@ -210,7 +222,9 @@ TEST_F(Cluster, clients_schedule_list_and_cancel_over_grpc) {
   });
   start_worker(m, "t", "one");
   ASSERT_TRUE(m.wait_for_workers(1, 10s));
-  chaperon::cluster::control_client_options client{"127.0.0.1:" + std::to_string(m.port()), "t"};
+  chaperon::cluster::control_client_options client;
+  client.master = "127.0.0.1:" + std::to_string(m.port());
+  client.token = "t";
 
   const auto id = chaperon::cluster::schedule_test(client, spec("Cluster.Gets"));
   {
@@ -426,6 +440,18 @@ TEST_F(Cluster, a_lost_worker_s_share_is_reported) {
       << out->lost_shares[0];
   EXPECT_TRUE(out->results.partial);
   EXPECT_EQ(out->results.sessions.started, 3u);
+}
+
+TEST_F(Cluster, results_beyond_grpc_s_default_message_size_arrive) {
+  auto o = options("t");
+  o.work = false;
+  master m(o);
+  start_worker(m, "t", "one");
+  ASSERT_TRUE(m.wait_for_workers(1, 10s));
+  const auto out = m.run(spec("Cluster.Big"));
+  EXPECT_TRUE(out.ok()) << (out.lost.empty() ? "" : out.lost.front());
+  ASSERT_EQ(out.results.metrics.size(), 300u);
+  EXPECT_GT(out.results.to_json().dump().size(), std::size_t{4} << 20);
 }
 
 // A CA and two certificates it signs, made with openssl in `dir`: "master" for 127.0.0.1 and
