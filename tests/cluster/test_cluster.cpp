@@ -1,6 +1,6 @@
-// A master and two workers, in this process, joined over gRPC on 127.0.0.1, running a load test
-// against the demo target: the merged results equal a single-process run's, a wrong token is
-// refused, and a test the workers cannot run fails cleanly.
+// A master and workers, in this process, joined over gRPC on 127.0.0.1 (plain or TLS), running
+// load tests against the demo target: merged results (final and live) equal a single-process
+// run's, shares by capacity add up to the whole test, lost shares and refusals are reported.
 #include <gtest/gtest.h>
 
 #include <chaperon/chaperon.hpp>
