@@ -268,6 +268,7 @@ TEST_F(Cluster, live_figures_are_merged_and_an_abort_threshold_stops_every_node)
   // Every share alone stays below the limit for a while; the nodes together pass it sooner.
   // Either way only the master can stop the whole test, and it does.
   s.thresholds = {"count<60,abort_on_fail"};
+  s.config["load_test_timeout"] = "20s";  // bounds the wait should the abort not come
   const auto started = std::chrono::steady_clock::now();
   const auto out = m.run(s);
   EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
