@@ -39,9 +39,14 @@ struct progress_snapshot {
 // 0-based. Every at-once session and every arrival of a rate model belongs to exactly one share,
 // decided by its number alone, so the shares of a test together run exactly the whole test;
 // ramping session targets are split the same way at every moment.
+//
+// A share may cover `width` consecutive parts, index .. index + width - 1 of count (a cluster's
+// master gives a node of twice the capacity twice the width); it runs exactly what those parts
+// would run one by one.
 struct share {
   std::size_t index = 0;
   std::size_t count = 1;
+  std::size_t width = 1;
   bool operator==(const share&) const = default;
 };
 // "3/8" -> {3, 8}; nullopt when malformed or index >= count.

@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "chaperon/error.hpp"
+#include "cluster/tls.hpp"
 #include "cluster/wire.hpp"
 
 namespace chaperon::cluster {
@@ -13,7 +14,7 @@ namespace {
 // an error naming the master.
 template <class Call>
 void call(const control_client_options& o, Call&& rpc) {
-  auto channel = grpc::CreateChannel(o.master, grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(o.master, channel_credentials(o.tls_ca, o.tls_cert, o.tls_key));
   auto stub = v1::Control::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + o.timeout);
@@ -77,7 +78,8 @@ queue_status query_status(const control_client_options& o) {
   for (const auto& t : reply.running()) out.running.push_back(status_of(t));
   for (const auto& t : reply.scheduled()) out.scheduled.push_back(status_of(t));
   for (const auto& w : reply.workers()) {
-    out.workers.push_back(node_info{w.id(), w.name(), w.version(), w.capacity(), w.threads(), {}});
+    out.workers.push_back(node_info{w.id(), w.name(), w.version(), w.capacity(), w.threads(), {},
+                                    w.version_differs()});
   }
   return out;
 }

@@ -61,6 +61,7 @@ class control_service final : public v1::Control::CallbackService {
         w->set_version(n.version);
         w->set_capacity(n.capacity);
         w->set_threads(n.threads);
+        w->set_version_differs(n.version_differs);
       }
     });
   }

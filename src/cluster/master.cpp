@@ -10,7 +10,10 @@
 
 #include "chaperon/error.hpp"
 #include "cluster/control_service.hpp"
+#include "cluster/live.hpp"
 #include "cluster/share_run.hpp"
+#include "cluster/shares.hpp"
+#include "cluster/tls.hpp"
 #include "cluster/token.hpp"
 #include "cluster/wire.hpp"
 #include "cluster/write_queue.hpp"
@@ -19,12 +22,25 @@ namespace chaperon::cluster {
 
 using clock = std::chrono::steady_clock;
 
+constexpr int max_message_bytes = 256 << 20;
+
 class worker_link;
 
-// A test in flight: which nodes still owe their share, and what came back.
+// A node's latest live report, waiting for the master's next look.
+struct node_report {
+  std::string json;  // moved out when read
+  bool fresh = false;
+  node_figures figures;
+};
+
+// A test in flight: which nodes still owe their share, what they reported so far, and what
+// came back.
 struct running_test {
   std::string id;
+  std::optional<load_test> test;  // prepared, to size a lost share; none when unknown here
   std::map<std::string, std::string> pending;  // node id -> node name
+  std::map<std::string, share> shares;         // node id -> its share
+  std::map<std::string, node_report> reports;  // node id -> its latest report
   cluster_results out;
 };
 
@@ -51,6 +67,8 @@ struct master_state {
   std::string joined(node_info info, worker_link* link);
   void seen(const std::string& id);
   void finished(const std::string& id, const v1::Finished& f);
+  void reported(const std::string& id, const std::string& test_id, std::string json,
+                node_figures figures);
   // Under the mutex: a node's share ended with results or an error.
   void share_ended(const std::string& id, const run_results* results, const std::string& error);
   void gone(const std::string& id, const std::string& why);
@@ -59,6 +77,17 @@ struct master_state {
   void stop_shares(const std::string& reason);
   // Under the mutex: the node no longer owes its share of the running test.
   void settle(const std::string& id, const std::string& lost_reason);
+  // Under the mutex: the workers joined now.
+  std::vector<std::pair<std::string, node*>> live_nodes();
+  // Waits (under `lock`) for options.expect_workers; throws when too few joined in time.
+  void expect_workers(std::unique_lock<std::mutex>& lock, std::stop_token stop);
+  // Under the mutex: sends every node its share of a new test and starts the master's own.
+  void start_shares(const run_spec& spec, std::chrono::system_clock::time_point start_at);
+  // Waits (under `lock`) until every share has ended, feeding `view` once per `period`.
+  void await_end(std::unique_lock<std::mutex>& lock, std::stop_token stop, live_view& view,
+                 std::chrono::milliseconds period);
+  // Takes the reports that came since the last look and judges the figures so far.
+  void look(std::unique_lock<std::mutex>& lock, live_view& view);
 };
 
 // The master's end of one worker's stream. Lives until gRPC calls OnDone.
@@ -87,6 +116,10 @@ class worker_link final : public grpc::ServerBidiReactor<v1::WorkerMessage, v1::
       send(std::move(welcome));
     } else if (in_.has_finished()) {
       master_.finished(id_, in_.finished());
+    } else if (in_.has_report()) {
+      auto& r = *in_.mutable_report();
+      master_.reported(id_, r.test_id(), std::move(*r.mutable_results_json()),
+                       {r.sessions_active(), r.sessions_done(), r.sessions_total()});
     } else {
       master_.seen(id_);
     }
@@ -114,6 +147,7 @@ class worker_link final : public grpc::ServerBidiReactor<v1::WorkerMessage, v1::
     info.capacity = r.capacity();
     info.threads = r.threads();
     info.load_tests.assign(r.load_tests().begin(), r.load_tests().end());
+    info.version_differs = info.version != CHAPERON_VERSION;
     return info;
   }
 
@@ -141,6 +175,14 @@ class cluster_service final : public v1::Cluster::CallbackService {
 
 }  // namespace
 
+namespace {
+
+std::string counted(std::uint64_t n, const char* what) {
+  return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+}
+
+}  // namespace
+
 std::string master_state::joined(node_info info, worker_link* link) {
   std::lock_guard lock(mutex);
   info.id = "w" + std::to_string(next_id++);
@@ -165,6 +207,17 @@ void master_state::finished(const std::string& id, const v1::Finished& f) {
   share_ended(id, results ? &*results : nullptr, results ? "" : "its results could not be read");
 }
 
+void master_state::reported(const std::string& id, const std::string& test_id, std::string json,
+                            node_figures figures) {
+  std::lock_guard lock(mutex);
+  if (auto it = nodes.find(id); it != nodes.end()) it->second.last_seen = clock::now();
+  if (!test || test->id != test_id || !test->pending.contains(id)) return;
+  auto& r = test->reports[id];
+  r.json = std::move(json);
+  r.fresh = true;
+  r.figures = figures;
+}
+
 void master_state::share_ended(const std::string& id, const run_results* results,
                                const std::string& error) {
   if (!test || !test->pending.contains(id)) return;
@@ -186,8 +239,21 @@ void master_state::settle(const std::string& id, const std::string& lost_reason)
   if (!test) return;
   auto it = test->pending.find(id);
   if (it == test->pending.end()) return;
-  if (!lost_reason.empty()) test->out.lost.push_back(it->second + " (" + lost_reason + ")");
+  if (!lost_reason.empty()) {
+    test->out.lost.push_back(it->second + " (" + lost_reason + ")");
+    std::string line = it->second + ": ";
+    if (test->test) {
+      const auto size = size_of(*test->test, test->shares[id]);
+      test->out.lost_sessions += size.sessions;
+      test->out.lost_arrivals += size.arrivals;
+      line += counted(size.sessions, "session") + ", " + counted(size.arrivals, "arrival");
+    } else {
+      line += "its share";
+    }
+    test->out.lost_shares.push_back(line + " missing (" + lost_reason + ")");
+  }
   test->pending.erase(it);
+  test->reports[id].figures.active = 0;
   changed.notify_all();
 }
 
@@ -238,7 +304,12 @@ master::master(master_options options, results_handler on_results)
   impl_->service = std::make_unique<cluster_service>(*impl_);
   impl_->control = make_control_service(*this);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(impl_->options.listen, grpc::InsecureServerCredentials(), &impl_->port);
+  const auto& o = impl_->options;
+  builder.AddListeningPort(o.listen, server_credentials(o.tls_cert, o.tls_key, o.tls_ca),
+                           &impl_->port);
+  // Results of many metrics with wide histograms outgrow gRPC's default of 4 MB per message,
+  // and a refused message would end the worker's stream (and lose its share).
+  builder.SetMaxReceiveMessageSize(max_message_bytes);
   builder.RegisterService(impl_->service.get());
   builder.RegisterService(impl_->control.get());
   impl_->server = builder.BuildAndStart();
@@ -285,59 +356,161 @@ bool master::wait_for_workers(std::size_t n, std::chrono::milliseconds timeout) 
   });
 }
 
-cluster_results master::run(const run_spec& spec, std::stop_token stop) {
-  std::unique_lock lock(impl_->mutex);
-  std::vector<std::pair<std::string, master_state::node*>> live;
-  for (auto& [id, n] : impl_->nodes) {
+std::vector<std::pair<std::string, master_state::node*>> master_state::live_nodes() {
+  std::vector<std::pair<std::string, node*>> live;
+  for (auto& [id, n] : nodes) {
     if (n.link) live.emplace_back(id, &n);
   }
-  const auto& options = impl_->options;
-  if (live.empty() && !options.work) {
-    throw error("master: no worker has joined (and the master runs none itself, --no-work)");
+  return live;
+}
+
+void master_state::expect_workers(std::unique_lock<std::mutex>& lock, std::stop_token stop) {
+  const auto wanted = options.expect_workers;
+  if (wanted == 0) return;
+  const auto enough = [&] { return live_nodes().size() >= wanted; };
+  if (changed.wait_for(lock, stop, options.expect_workers_wait, enough)) return;
+  if (stop.stop_requested()) throw error("master: cancelled while waiting for workers");
+  throw error("master: " + std::to_string(live_nodes().size()) + " of " +
+              std::to_string(wanted) + " expected workers joined within " +
+              std::to_string(options.expect_workers_wait.count()) + " ms");
+}
+
+namespace {
+
+std::optional<load_test> prepared(const run_spec& spec) {
+  try {
+    return prepared_load_test(find_load_test(spec.load_test), spec.options({}));
+  } catch (const std::exception&) {
+    return std::nullopt;  // the nodes say what is wrong with it
   }
-  if (impl_->test) throw error("master: a test is running already");
-  auto& test = impl_->test.emplace();
-  test.id = "t" + std::to_string(impl_->next_id++);
-  const auto start_at = std::chrono::system_clock::now() + options.start_delay;
-  const auto count = live.size() + (options.work ? 1 : 0);
+}
+
+// The test's own thresholds and the run's; the master judges them on the merged figures.
+std::vector<threshold> thresholds_of(const run_spec& spec, const std::optional<load_test>& test) {
+  std::vector<threshold> out;
+  if (test) out = test->thresholds();
+  for (const auto& t : spec.thresholds) {
+    try {
+      out.push_back(parse_threshold(t));
+    } catch (const threshold_error& e) {
+      throw error(std::string("master: ") + e.what());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void master_state::start_shares(const run_spec& spec,
+                                std::chrono::system_clock::time_point start_at) {
+  auto live = live_nodes();
+  std::vector<std::uint32_t> capacities;
+  for (auto& [id, n] : live) capacities.push_back(n->info.capacity);
+  if (options.work) capacities.push_back(options.capacity);
+  const auto parts = weighted_shares(capacities);
   const auto options_json = spec.to_json().dump();
   for (std::size_t i = 0; i < live.size(); ++i) {
     auto& [id, n] = live[i];
-    test.pending[id] = n->info.name;
-    test.out.nodes.push_back(n->info.name);
+    test->pending[id] = n->info.name;
+    test->shares[id] = parts[i];
+    test->out.nodes.push_back(n->info.name);
     v1::MasterMessage m;
     auto* start = m.mutable_start();
-    start->set_test_id(test.id);
+    start->set_test_id(test->id);
     start->set_load_test(spec.load_test);
     start->set_options_json(options_json);
-    start->set_share_index(static_cast<std::uint32_t>(i));
-    start->set_share_count(static_cast<std::uint32_t>(count));
+    start->set_share_index(static_cast<std::uint32_t>(parts[i].index));
+    start->set_share_count(static_cast<std::uint32_t>(parts[i].count));
+    start->set_share_width(static_cast<std::uint32_t>(parts[i].width));
     start->set_start_at_unix_us(unix_us(start_at));
     n->link->send(std::move(m));
   }
-  if (options.work) {
-    // Its own share is the last; it reports like a worker's, under the id "" (no worker has it).
-    test.pending[""] = options.name;
-    test.out.nodes.push_back(options.name);
-    impl_->own_share = std::make_unique<share_run>(
-        spec, share{count - 1, count}, start_at,
-        [st = impl_.get()](const run_results* r, const std::string& e) {
-          std::lock_guard lock(st->mutex);
-          st->share_ended("", r, e);
-        });
+  if (!options.work) return;
+  // Its own share is the last; it reports like a worker's, under the id "" (no worker has it).
+  test->pending[""] = options.name;
+  test->shares[""] = parts.back();
+  test->out.nodes.push_back(options.name);
+  own_share = std::make_unique<share_run>(
+      spec, parts.back(), start_at,
+      [this](const run_results* r, const std::string& e) {
+        std::lock_guard lock(mutex);
+        share_ended("", r, e);
+      },
+      [this, test_id = test->id](const run_results& so_far, const progress_snapshot& p) {
+        reported("", test_id, so_far.to_json().dump(),
+                 {p.sessions_active, p.sessions_done, p.sessions_total});
+      });
+}
+
+void master_state::look(std::unique_lock<std::mutex>& lock, live_view& view) {
+  std::vector<std::pair<std::string, std::string>> fresh;
+  std::vector<std::string> running;
+  node_figures sum;
+  for (auto& [id, r] : test->reports) {
+    if (r.fresh) fresh.emplace_back(id, std::move(r.json));
+    r.fresh = false;
+    sum.active += r.figures.active;
+    sum.done += r.figures.done;
+    sum.total += r.figures.total;
   }
-  // Ends: every share reports, or its worker is lost (the monitor's heartbeat check bounds that).
-  const auto all_reported = [&] { return impl_->test->pending.empty(); };
-  if (!impl_->changed.wait(lock, stop, all_reported)) {
-    impl_->stop_shares("cancelled");
-    impl_->changed.wait(lock, all_reported);
+  for (const auto& [id, name] : test->pending) running.push_back(id);
+  auto ended = test->out.results;
+  lock.unlock();
+  for (const auto& [id, json] : fresh) view.report(id, json);
+  const auto now = view.evaluate(std::move(ended), running, sum);
+  if (options.on_progress) options.on_progress(now.progress);
+  lock.lock();
+  if (now.abort && test) stop_shares(*now.abort);
+}
+
+void master_state::await_end(std::unique_lock<std::mutex>& lock, std::stop_token stop,
+                             live_view& view, std::chrono::milliseconds period) {
+  const auto all_reported = [&] { return test->pending.empty(); };
+  auto next_look = clock::now() + options.start_delay + period;
+  bool cancelled = false;
+  while (!all_reported()) {
+    // Once cancelled, only the shares' ends (and the next look) wake it.
+    const bool done = cancelled ? changed.wait_until(lock, next_look, all_reported)
+                                : changed.wait_until(lock, stop, next_look, all_reported);
+    if (done) break;
+    if (!cancelled && stop.stop_requested()) {
+      cancelled = true;
+      stop_shares("cancelled");
+    }
+    if (clock::now() >= next_look) {
+      look(lock, view);
+      next_look += period;
+    }
   }
-  auto out = std::move(impl_->test->out);
-  impl_->test.reset();
-  auto own = std::move(impl_->own_share);
+}
+
+cluster_results master::run(const run_spec& spec, std::stop_token stop) {
+  auto& st = *impl_;
+  const auto& options = st.options;
+  std::unique_lock lock(st.mutex);
+  if (st.test) throw error("master: a test is running already");
+  st.expect_workers(lock, stop);
+  if (st.live_nodes().empty() && !options.work) {
+    throw error("master: no worker has joined (and the master runs none itself, --no-work)");
+  }
+  if (st.test) throw error("master: a test is running already");
+  auto prepared_test = prepared(spec);
+  const auto start_at = std::chrono::system_clock::now() + options.start_delay;
+  live_view view(thresholds_of(spec, prepared_test), start_at);
+  auto& test = st.test.emplace();
+  test.id = "t" + std::to_string(st.next_id++);
+  test.test = std::move(prepared_test);
+  st.start_shares(spec, start_at);
+  st.await_end(lock, stop, view, report_period(spec));
+  auto out = std::move(st.test->out);
+  st.test.reset();
+  auto own = std::move(st.own_share);
   lock.unlock();
   own.reset();  // its thread has reported; joining it needs the mutex free
   if (!out.lost.empty() || !out.errors.empty()) out.results.partial = true;
+  out.results.thresholds = view.verdicts(out.results);
+  out.report_cpu = view.cpu();
+  out.reports = view.reports();
   return out;
 }
 

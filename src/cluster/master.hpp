@@ -1,6 +1,7 @@
 #pragma once
 // The cluster's master: workers join it over gRPC (cluster.proto), and it runs load tests on them,
-// each worker taking an equal share, and merges what they measured exactly.
+// each node taking a share in proportion to its capacity, and merges what they measured exactly,
+// live while the test runs and at its end.
 //
 // No gRPC type appears here: the service, its streams and the server live in master.cpp.
 
@@ -31,17 +32,20 @@ struct master_options {
   // The master takes a share of every test itself, like any node (--no-work turns it off).
   bool work = true;
   std::string name = "master";
+  // The master's own capacity when it works (concurrent sessions, as a worker's --capacity);
+  // 0: an equal part.
+  std::uint32_t capacity = 0;
   // A test starts only once this many workers have joined, or expect_workers_wait has passed
   // (then it fails with an error naming how many joined).
   std::size_t expect_workers = 0;
   std::chrono::milliseconds expect_workers_wait{60'000};
   // TLS for the workers' and clients' connections: PEM files; none set: plain TCP. With
-  // tls_ca set, every peer must present a certificate signed by it.
+  // tls_ca set, every peer must present a certificate signed by it (and it is verified).
   std::string tls_cert;
   std::string tls_key;
   std::string tls_ca;
   // Called about once per interval while a test runs, with the figures merged over every node
-  // that reported so far (from a thread of the master's own).
+  // that reported so far (from the thread running the test: run()'s caller, or the queue's).
   std::function<void(const progress_snapshot&)> on_progress;
 };
 
@@ -52,6 +56,7 @@ struct node_info {
   std::uint32_t capacity = 0;
   std::uint32_t threads = 0;
   std::vector<std::string> load_tests;
+  bool version_differs = false;  // its version is not the master's: it still takes shares
 };
 
 struct cluster_results {
@@ -59,6 +64,16 @@ struct cluster_results {
   std::vector<std::string> nodes;   // the names of the nodes that took a share
   std::vector<std::string> lost;    // nodes lost mid-run: their share is missing
   std::vector<std::string> errors;  // "<node>: <message>" for shares that could not run
+  // What the lost nodes' shares held, none of which is in the results: at-once sessions (and
+  // the peak of ramping session targets), arrivals of rate models, and one line per lost node,
+  // e.g. "two: 3 sessions, 0 arrivals (no heartbeat for 3000 ms)".
+  std::uint64_t lost_sessions = 0;
+  std::uint64_t lost_arrivals = 0;
+  std::vector<std::string> lost_shares;
+  // The master's CPU time spent reading and merging the nodes' live reports, and how many it
+  // read (one per running node per interval): the master's cost per worker.
+  std::chrono::nanoseconds report_cpu{0};
+  std::size_t reports = 0;
   bool ok() const { return lost.empty() && errors.empty(); }
 };
 
@@ -81,9 +96,14 @@ class master {
   // Waits until at least n workers have joined; false when the timeout passed first.
   bool wait_for_workers(std::size_t n, std::chrono::milliseconds timeout) const;
   // Runs the test on every worker joined now (and the master itself, unless options.work is
-  // false), share i of n each, and returns the merged results once every share has ended or its
-  // worker was lost. A stop request stops every share gracefully (what was measured comes back,
-  // partial). Throws chaperon::error when no node can take a share or a test is running already.
+  // false), each taking a share by capacity, and returns the merged results once every share
+  // has ended or its worker was lost. With options.expect_workers it first waits (at most
+  // expect_workers_wait) until that many have joined. While the test runs, options.on_progress
+  // gets the merged figures once per interval, and thresholds with abort_on_fail are judged on
+  // them: one that fails stops every share (results.thresholds say which). A stop request stops
+  // every share gracefully (what was measured comes back, partial). Throws chaperon::error when
+  // no node can take a share, too few workers joined in time, a threshold is malformed, or a test
+  // is running already.
   cluster_results run(const run_spec& spec, std::stop_token stop = {});
 
   // The queue of scheduled tests (also served to clients over gRPC, service Control): each runs

@@ -12,6 +12,7 @@
 #include "chaperon/error.hpp"
 #include "chaperon/load_test.hpp"
 #include "cluster/share_run.hpp"
+#include "cluster/tls.hpp"
 #include "cluster/wire.hpp"
 #include "cluster/write_queue.hpp"
 
@@ -142,12 +143,30 @@ void send_finished(worker_state& state, const std::string& test_id, const run_re
   if (state.link) state.link->send(std::move(m));
 }
 
+// Live reports go on the current link too; one that finds no link is simply skipped (the next
+// replaces it: reports are cumulative).
+void send_report(worker_state& state, const std::string& test_id, const run_results& so_far,
+                 const progress_snapshot& live) {
+  v1::WorkerMessage m;
+  auto* r = m.mutable_report();
+  r->set_test_id(test_id);
+  r->set_results_json(so_far.to_json().dump());
+  r->set_sessions_active(live.sessions_active);
+  r->set_sessions_done(live.sessions_done);
+  r->set_sessions_total(live.sessions_total);
+  std::lock_guard lock(state.mutex);
+  if (state.link) state.link->send(std::move(m));
+}
+
 void master_link::start(const v1::StartTest& s) {
   std::unique_ptr<share_run> previous;
   std::lock_guard lock(state_.mutex);
   auto test_id = s.test_id();
   auto finished = [st = &state_, test_id](const run_results* r, const std::string& e) {
     send_finished(*st, test_id, r, e);
+  };
+  auto report = [st = &state_, test_id](const run_results& so_far, const progress_snapshot& p) {
+    send_report(*st, test_id, so_far, p);
   };
   try {
     auto spec = run_spec::from_json(json::parse(s.options_json()));
@@ -158,8 +177,9 @@ void master_link::start(const v1::StartTest& s) {
     if (state_.share) state_.share->stop("the master started another test");
     previous = std::move(state_.share);
     state_.share_test = test_id;
-    state_.share = std::make_unique<share_run>(std::move(spec), share{s.share_index(), s.share_count()},
-                                               start_at, std::move(finished));
+    const share part{s.share_index(), s.share_count(), std::max(1u, s.share_width())};
+    state_.share = std::make_unique<share_run>(std::move(spec), part, start_at,
+                                               std::move(finished), std::move(report));
   } catch (const std::exception& e) {
     v1::WorkerMessage m;
     m.mutable_finished()->set_test_id(test_id);
@@ -176,8 +196,9 @@ void run_worker(const worker_options& options, std::stop_token stop) {
   auto backoff = options.backoff_min;
   std::mutex sleep_mutex;
   std::condition_variable_any sleeper;
+  const auto credentials = channel_credentials(options.tls_ca, options.tls_cert, options.tls_key);
   while (!stop.stop_requested()) {
-    auto channel = grpc::CreateChannel(options.master, grpc::InsecureChannelCredentials());
+    auto channel = grpc::CreateChannel(options.master, credentials);
     auto stub = v1::Cluster::NewStub(channel);
     auto link = std::make_unique<master_link>(*stub, state);
     {

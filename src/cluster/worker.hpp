@@ -31,8 +31,9 @@ struct worker_options {
   std::string tls_key;
 };
 
-// Serves the master until `stop` is requested. Throws chaperon::error when the master refuses
-// this worker (a wrong token): retrying cannot help then.
+// Serves the master until `stop` is requested; while a share runs, reports everything it has
+// measured so far to the master once per interval. Throws chaperon::error when the master
+// refuses this worker (a wrong token) or a TLS file cannot be read: retrying cannot help then.
 void run_worker(const worker_options& options, std::stop_token stop);
 
 }  // namespace chaperon::cluster

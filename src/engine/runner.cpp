@@ -33,34 +33,39 @@ const load_model& model_of(const load_test_entry& entry, const run_options& opti
   return options.model ? *options.model : entry.model;
 }
 
+// Whether at-once session number `n` belongs to the share: its part is n % count.
+bool in_share(std::size_t n, const share& part) {
+  const auto p = n % part.count;
+  return p >= part.index && p < part.index + part.width;
+}
+
 // An upper bound on the sessions of this share alive at once.
 std::size_t concurrent_sessions(const load_test& test, const run_options& options) {
-  const auto [index, count] = options.part;
+  const auto& part = options.part;
   std::size_t n = 0;
   std::size_t session_no = 0;
   for (const auto& e : test.entries()) {
     const auto& m = model_of(e, options);
-    switch (m.kind) {
-      case load_kind::at_once:
-        for (std::size_t i = 0; i < e.count; ++i) n += (session_no++ % count == index);
-        break;
-      case load_kind::ramping_sessions:
-        n += detail::share_of(static_cast<std::size_t>(m.peak()), index, count);
-        break;
-      case load_kind::arrival_rate:
-        n += detail::share_of(m.effective_max_active(), index, count);
-        break;
+    if (m.kind == load_kind::at_once) {
+      for (std::size_t i = 0; i < e.count; ++i) n += in_share(session_no++, part);
+      continue;
     }
+    const auto total = m.kind == load_kind::ramping_sessions
+                           ? static_cast<std::size_t>(m.peak())
+                           : m.effective_max_active();
+    for (auto p = part.index; p < part.index + part.width; ++p)
+      n += detail::share_of(total, p, part.count);
   }
   return n;
 }
 
 // At-once sessions are numbered across entries and belong to the share their number gives;
-// model work is split over (share x shard): shard t of share s takes part s + count * t of
-// count * shards, so the parts of all shares and shards together are the whole schedule.
+// model work is split over (part x shard): shard t takes part p + count * t of count * shards
+// for every part p of the share, so the parts of all shares and shards together are the whole
+// schedule.
 std::vector<detail::shard_plan> plan_work(const load_test& test, const run_options& options,
                                           std::size_t shards, steady::time_point t0) {
-  const auto [index, count] = options.part;
+  const auto& part = options.part;
   std::vector<detail::shard_plan> plans(shards);
   std::size_t session_no = 0;
   std::size_t next = 0;
@@ -69,15 +74,17 @@ std::vector<detail::shard_plan> plan_work(const load_test& test, const run_optio
     const auto& model = model_of(entry, options);
     if (model.kind == load_kind::at_once) {
       for (std::size_t i = 0; i < entry.count; ++i) {
-        if (session_no++ % count != index) continue;
+        if (!in_share(session_no++, part)) continue;
         plans[next++ % shards].sessions.push_back(detail::session_plan{&entry, config});
       }
       continue;
     }
     model.validate();
     for (std::size_t t = 0; t < shards; ++t) {
-      plans[t].models.push_back(
-          detail::model_plan{&entry, config, model, index + count * t, count * shards, t0});
+      for (auto p = part.index; p < part.index + part.width; ++p) {
+        plans[t].models.push_back(detail::model_plan{&entry, config, model, p + part.count * t,
+                                                     part.count * shards, t0});
+      }
     }
   }
   return plans;
@@ -213,6 +220,12 @@ void check_share(const share& part) {
     throw std::invalid_argument("share " + std::to_string(part.index) + "/" +
                                 std::to_string(part.count) +
                                 ": the index must be below the count (0-based)");
+  }
+  if (part.width == 0 || part.width > part.count - part.index) {
+    throw std::invalid_argument("share " + std::to_string(part.index) + "/" +
+                                std::to_string(part.count) + " of width " +
+                                std::to_string(part.width) +
+                                ": the width must be at least 1 and end within the count");
   }
 }
 

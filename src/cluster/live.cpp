@@ -1,0 +1,86 @@
+#include "cluster/live.hpp"
+
+#include <time.h>
+
+namespace chaperon::cluster {
+
+namespace {
+
+std::chrono::nanoseconds thread_cpu() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+}  // namespace
+
+live_view::live_view(std::vector<threshold> thresholds,
+                     std::chrono::system_clock::time_point start_at)
+    : thresholds_(std::move(thresholds)), start_at_(start_at) {}
+
+void live_view::report(const std::string& node, const std::string& results_json) {
+  const auto before = thread_cpu();
+  const auto parsed = json::parse(results_json, nullptr, false);
+  if (auto results = parsed.is_discarded() ? std::nullopt : run_results::try_from_json(parsed)) {
+    latest_[node] = std::move(*results);
+    ++reports_;
+  }
+  cpu_ += thread_cpu() - before;
+}
+
+live_view::outcome live_view::evaluate(run_results ended, const std::vector<std::string>& running,
+                                       const node_figures& figures) {
+  const auto before = thread_cpu();
+  for (const auto& node : running) {
+    if (auto it = latest_.find(node); it != latest_.end()) ended.merge(it->second);
+  }
+  cpu_ += thread_cpu() - before;
+
+  outcome out;
+  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now() - start_at_);
+  ended.duration_us = std::max<std::int64_t>(1, elapsed.count());
+  auto& p = out.progress;
+  p.elapsed = std::max(std::chrono::steady_clock::duration::zero(),
+                       std::chrono::duration_cast<std::chrono::steady_clock::duration>(elapsed));
+  p.requests = ended.total_requests();
+  p.errors = ended.error_count();
+  const auto now = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(now - last_tick_).count();
+  if (seconds > 0 && p.requests >= last_requests_)
+    p.requests_per_second = static_cast<double>(p.requests - last_requests_) / seconds;
+  last_requests_ = p.requests;
+  last_tick_ = now;
+  p.sessions_active = figures.active;
+  p.sessions_done = figures.done;
+  p.sessions_total = figures.total;
+
+  if (aborted_by_) return out;
+  for (std::size_t i = 0; i < thresholds_.size(); ++i) {
+    const auto& t = thresholds_[i];
+    if (!t.aborts_at(elapsed) || !chaperon::evaluate(t, ended).breached()) continue;
+    aborted_by_ = i;
+    out.abort = "threshold " + t.text;
+    break;
+  }
+  return out;
+}
+
+std::vector<threshold_verdict> live_view::verdicts(const run_results& results) const {
+  std::vector<threshold_verdict> out;
+  for (std::size_t i = 0; i < thresholds_.size(); ++i) {
+    // The verdict's fields as the thresholds' own JSON form states them.
+    const auto j = to_json(thresholds_[i], chaperon::evaluate(thresholds_[i], results));
+    threshold_verdict v{j.at("threshold"), j.at("status"), j.value("metric", ""),
+                        j.value("value", 0.0), j.at("text")};
+    if (aborted_by_ == i) {
+      v.aborted_run = true;
+      v.status = "failed";
+      v.text += " (aborted the run)";
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace chaperon::cluster
