@@ -44,13 +44,12 @@ void set_pending(session_state& st, net::ws_connection& c) {
 struct connect_awaiter {
   session_state& st;
   net::ws_connection& conn;
-  const net::exchange_timeouts& timeouts;
   net::ws_outcome* outcome;
 
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) {
     set_pending(st, conn);
-    conn.start_connect(timeouts, h, outcome);
+    conn.start_connect(h, outcome);
   }
   void await_resume() noexcept { st.pending = {}; }
 };
@@ -164,14 +163,13 @@ void write_upgrade(session_state& st, net::ws_connection& conn, const net::url& 
 }
 
 // Checks the upgrade response (and keeps its cookies); true when the WebSocket is open.
-bool check_upgrade(session_state& st, net::ws_connection& conn, const std::string& key,
-                   ws_result& r) {
+bool check_upgrade(session_state& st, net::ws_connection& conn, ws_result& r) {
   const auto& resp = conn.upgrade_response();
   r.status = resp.status;
   for (const auto& [k, v] : resp.headers) {
     if (net::iequals(k, "set-cookie")) st.cookies.store(v);
   }
-  std::string why = net::ws_check_upgrade_response(resp.status, resp.headers, key);
+  std::string why = net::ws_check_upgrade_response(resp.status, resp.headers, conn.upgrade_key());
   if (why.empty()) {
     conn.accept_upgrade();
     return true;
@@ -231,20 +229,13 @@ ws_result not_connected(const std::string& name) {
 namespace detail {
 namespace {
 
-// What ws_connect keeps while it waits. The rest (URL strings, the parsed URL) is built in
-// prepare_connect, outside the coroutine frame: thousands of sessions that connect at once would
-// otherwise each hold it until their upgrade is answered.
-struct ws_dial {
-  net::ws_connection* conn = nullptr;
-  std::string key;
-  net::exchange_timeouts timeouts;
-};
-
-// Resolves the URL, installs the connection under its name (replacing one of the same name) and
-// writes the upgrade request. For a URL that cannot be connected to, r says invalid_url and the
-// dial has no connection.
-ws_dial prepare_connect(session_state& st, std::string_view path, const ws_options& opts,
-                        ws_result& r) {
+// Resolves the URL, installs the connection under its name (replacing one of the same name),
+// gives it the connect's timeouts and key, and writes the upgrade request. Done here, outside the
+// coroutine frame, and kept by the connection: thousands of sessions that connect at once would
+// otherwise each hold it in their frame until their upgrade is answered. For a URL that cannot be
+// connected to, r says invalid_url and the result is null.
+net::ws_connection* prepare_connect(session_state& st, std::string_view path,
+                                    const ws_options& opts, ws_result& r) {
   const auto& settings = st.settings();
   std::string url = to_ws_url(net::join_url(settings.base_url, path));
   std::string why;
@@ -253,14 +244,13 @@ ws_dial prepare_connect(session_state& st, std::string_view path, const ws_optio
     r.error = failure::invalid_url;
     r.code = std::make_error_code(std::errc::invalid_argument);
     r.url = std::move(url);
-    return {};
+    return nullptr;
   }
   auto conn_owned = std::make_unique<net::ws_connection>(
       st.owner.net(),
       net::endpoint_key{parsed->host, parsed->port, parsed->tls(), settings.verify_tls});
-  ws_dial dial;
-  dial.conn = conn_owned.get();
-  dial.conn->metric_url() =
+  auto* conn = conn_owned.get();
+  conn->metric_url() =
       opts.metrics_url_value().empty()
           ? url
           : to_ws_url(net::join_url(settings.base_url, opts.metrics_url_value()));
@@ -271,16 +261,16 @@ ws_dial prepare_connect(session_state& st, std::string_view path, const ws_optio
   } else {
     st.websockets.emplace_back(opts.connection_name(), std::move(conn_owned));
   }
-  dial.key = net::ws_make_key(st.owner.rng()(), st.owner.rng()());
-  write_upgrade(st, *dial.conn, *parsed, dial.key, opts);
-  dial.timeouts = settings.timeouts;
+  auto timeouts = settings.timeouts;
   // A timeout given with the call beats the config's (ws.connect_timeout included).
   if (opts.timeout_value().count() > 0) {
-    dial.timeouts.connect = opts.timeout_value();
-    dial.timeouts.ws_connect = {};
+    timeouts.connect = opts.timeout_value();
+    timeouts.ws_connect = {};
   }
+  conn->prepare_connect(timeouts, net::ws_make_key(st.owner.rng()(), st.owner.rng()()));
+  write_upgrade(st, *conn, *parsed, conn->upgrade_key(), opts);
   r.url = std::move(url);
-  return dial;
+  return conn;
 }
 
 }  // namespace
@@ -290,19 +280,19 @@ task<ws_result> session::ws_connect(std::string_view path, ws_options opts) {
   throw_if_stopped();
   auto& st = *state_;
   ws_result r;
-  auto dial = detail::prepare_connect(st, path, opts, r);
-  if (!dial.conn) {
+  auto* conn_or_null = detail::prepare_connect(st, path, opts, r);
+  if (!conn_or_null) {
     detail::finish(*this, "ws_connect", r.url, r, opts);
     co_return r;
   }
-  auto& conn = *dial.conn;
+  auto& conn = *conn_or_null;
   auto start = clock::now();
   net::ws_outcome outcome;
-  co_await detail::connect_awaiter{st, conn, dial.timeouts, &outcome};
+  co_await detail::connect_awaiter{st, conn, &outcome};
   if (outcome.kind != failure::none) {
     detail::set_failure(r, outcome);
   } else {
-    detail::check_upgrade(st, conn, dial.key, r);
+    detail::check_upgrade(st, conn, r);
   }
   r.duration = detail::since(start);
   // The connection outlives this call: only a later ws_connect of the same name replaces it.
