@@ -38,7 +38,9 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
   struct dial_part {
     exchange_timeouts timeouts;
     std::string key;  // Sec-WebSocket-Key
-    response_parser parser;
+    // Made when the first bytes of the response arrive: thousands of sessions that connect at
+    // once wait for their answer without one.
+    std::unique_ptr<response_parser> parser;
     std::string leftover;  // bytes after the upgrade response: the first frames
     std::uint64_t resolve_ticket = 0;  // a host name lookup the connect waits for
     bool timed_out = false;
@@ -214,7 +216,6 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
   }
 
   void write_upgrade() {
-    dial->parser.reset(false, true);
     if (tls) tls->rbuf.resize(tls_read_size);
     async_write_all(wbuf, [self = shared_from_this()](const boost::system::error_code& ec,
                                                       std::size_t) {
@@ -258,10 +259,15 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
 
   void parse_upgrade(std::string_view data) {
     std::size_t used = 0;
-    auto st = dial->parser.feed(data, used);
+    auto& parser = dial->parser;
+    if (!parser) {
+      parser = std::make_unique<response_parser>();
+      parser->reset(false, true);
+    }
+    auto st = parser->feed(data, used);
     if (st == response_parser::status::need_more) return read_upgrade();
     if (st == response_parser::status::error) {
-      return fail_connect(dial->parser.error(), failure::protocol);
+      return fail_connect(parser->error(), failure::protocol);
     }
     dial->leftover.assign(data.substr(used));
     complete(ws_outcome{});
@@ -442,7 +448,7 @@ std::string& ws_connection::request_buffer() noexcept { return impl_->wbuf; }
 
 const response& ws_connection::upgrade_response() const noexcept {
   static const response none;
-  return impl_->dial ? impl_->dial->parser.get() : none;
+  return impl_->dial && impl_->dial->parser ? impl_->dial->parser->get() : none;
 }
 
 void ws_connection::prepare_connect(const exchange_timeouts& timeouts, std::string key) {
