@@ -232,20 +232,15 @@ namespace {
 // Resolves the URL, installs the connection under its name (replacing one of the same name),
 // gives it the connect's timeouts and key, and writes the upgrade request. Done here, outside the
 // coroutine frame, and kept by the connection: thousands of sessions that connect at once would
-// otherwise each hold it in their frame until their upgrade is answered. For a URL that cannot be
-// connected to, r says invalid_url and the result is null.
+// otherwise each hold it in their frame until their upgrade is answered. `url` is set in any case;
+// for a URL that cannot be connected to, the result is null.
 net::ws_connection* prepare_connect(session_state& st, std::string_view path,
-                                    const ws_options& opts, ws_result& r) {
+                                    const ws_options& opts, std::string& url) {
   const auto& settings = st.settings();
-  std::string url = to_ws_url(net::join_url(settings.base_url, path));
+  url = to_ws_url(net::join_url(settings.base_url, path));
   std::string why;
   auto parsed = net::parse_url(url, &why);
-  if (!parsed) {
-    r.error = failure::invalid_url;
-    r.code = std::make_error_code(std::errc::invalid_argument);
-    r.url = std::move(url);
-    return nullptr;
-  }
+  if (!parsed) return nullptr;
   auto conn_owned = std::make_unique<net::ws_connection>(
       st.owner.net(),
       net::endpoint_key{parsed->host, parsed->port, parsed->tls(), settings.verify_tls});
@@ -269,8 +264,35 @@ net::ws_connection* prepare_connect(session_state& st, std::string_view path,
   }
   conn->prepare_connect(timeouts, net::ws_make_key(st.owner.rng()(), st.owner.rng()()));
   write_upgrade(st, *conn, *parsed, conn->upgrade_key(), opts);
-  r.url = std::move(url);
   return conn;
+}
+
+// ws_connect of a URL that cannot be connected to: recorded as invalid_url.
+ws_result invalid_connect(session& s, std::string url, const ws_options& opts) {
+  ws_result r;
+  r.error = failure::invalid_url;
+  r.code = std::make_error_code(std::errc::invalid_argument);
+  r.url = std::move(url);
+  finish(s, "ws_connect", r.url, r, opts);
+  return r;
+}
+
+// ws_connect once the connect has ended: checks the upgrade and records the result.
+ws_result connect_result(session& s, net::ws_connection& conn, std::string url,
+                         const net::ws_outcome& outcome, clock::time_point start,
+                         const ws_options& opts) {
+  ws_result r;
+  r.url = std::move(url);
+  if (outcome.kind != failure::none) {
+    set_failure(r, outcome);
+  } else {
+    check_upgrade(state_of(s), conn, r);
+  }
+  r.duration = since(start);
+  // The connection outlives this call: only a later ws_connect of the same name replaces it.
+  finish(s, "ws_connect", conn.metric_url(), r, opts);
+  if (s.stopped()) throw session_stopped(s.stop_reason());
+  return r;
 }
 
 }  // namespace
@@ -279,26 +301,15 @@ net::ws_connection* prepare_connect(session_state& st, std::string_view path,
 task<ws_result> session::ws_connect(std::string_view path, ws_options opts) {
   throw_if_stopped();
   auto& st = *state_;
-  ws_result r;
-  auto* conn_or_null = detail::prepare_connect(st, path, opts, r);
-  if (!conn_or_null) {
-    detail::finish(*this, "ws_connect", r.url, r, opts);
-    co_return r;
-  }
-  auto& conn = *conn_or_null;
+  // Only the URL waits in the frame, which every connecting session holds: the result is made
+  // once the connect has ended.
+  std::string url;
+  auto* conn = detail::prepare_connect(st, path, opts, url);
+  if (!conn) co_return detail::invalid_connect(*this, std::move(url), opts);
   auto start = clock::now();
   net::ws_outcome outcome;
-  co_await detail::connect_awaiter{st, conn, &outcome};
-  if (outcome.kind != failure::none) {
-    detail::set_failure(r, outcome);
-  } else {
-    detail::check_upgrade(st, conn, r);
-  }
-  r.duration = detail::since(start);
-  // The connection outlives this call: only a later ws_connect of the same name replaces it.
-  detail::finish(*this, "ws_connect", conn.metric_url(), r, opts);
-  throw_if_stopped();
-  co_return r;
+  co_await detail::connect_awaiter{st, *conn, &outcome};
+  co_return detail::connect_result(*this, *conn, std::move(url), outcome, start, opts);
 }
 
 namespace detail {
