@@ -4,6 +4,8 @@
 // One thread. Prints one JSON line: {"sessions":..,"requests":..,"errors":..}.
 #include <chaperon/chaperon.hpp>
 
+#include "heap_census.hpp"
+
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -36,6 +38,7 @@ int main(int argc, char** argv) {
   chaperon::json config = {{"url", argv[3]},
                            {"hold", std::string(argv[2]) + "s"},
                            {"think", std::string(argv[4]) + "ms"}};
+  heap_census::start_report();
   chaperon::load_test test{"Bench.Http"};
   test.scenario(n, chaperon::scenario_of<think_scenario>("Think"));
   chaperon::run_options options;

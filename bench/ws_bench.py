@@ -7,7 +7,9 @@ fresh process per run so that TIME_WAIT ports of one run do not crowd the next.
 
 Idle: N sessions each open one WebSocket (to /ws/silent) and wait. Reported: peak RSS of the
 generator, and (peak RSS - peak RSS of a 1-session run) / N, i.e. user-space bytes each idle
-session adds. Echo: S sessions each loop send + receive; messages received per CPU-second (user +
+session adds. The peak comes while every session is still connecting (each holds its upgrade
+request, parser and connect frame then), so the same figure is also given from the resident size
+sampled one second before the hold ends, when all are idle. Echo: S sessions each loop send + receive; messages received per CPU-second (user +
 sys) of the generator. Medians over rounds for echo.
 
   bench/ws_bench.py --build build --sizes 1000,10000,19000 --hold 60
@@ -20,6 +22,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 from demo_target import start_demo
@@ -40,18 +43,45 @@ def compile_driver(build, name="ws_driver"):
 
 
 
-def measured(cmd, timeout):
+def vm_rss_kib(time_pid):
+    """VmRSS of the program /usr/bin/time (pid time_pid) runs, or 0 when it is not there."""
+    try:
+        with open(f"/proc/{time_pid}/task/{time_pid}/children") as f:
+            child = f.read().split()[0]
+        with open(f"/proc/{child}/status") as f:
+            return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+    except (OSError, IndexError, AttributeError):
+        return 0
+
+
+def run_sampled(cmd, timeout, sample_at=None):
+    """Runs cmd under /usr/bin/time; returns (stdout, stderr, returncode, resident KiB sampled
+    sample_at seconds after the start, 0 without sample_at)."""
+    proc = subprocess.Popen(["/usr/bin/time", "-f", "MAXRSS %M"] + cmd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    sample = [0]
+    if sample_at is not None:
+        timer = threading.Timer(sample_at, lambda: sample.__setitem__(0, vm_rss_kib(proc.pid)))
+        timer.start()
+    out, err = proc.communicate(timeout=timeout)
+    if sample_at is not None:
+        timer.cancel()
+    return out, err, proc.returncode, sample[0]
+
+
+def measured(cmd, timeout, sample_at=None):
+    """Runs cmd; returns (its JSON line, CPU seconds, peak RSS KiB, error lines, RSS KiB sampled
+    at sample_at)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M"] + cmd, capture_output=True,
-                         text=True, timeout=timeout)
+    out, err, rc, sampled = run_sampled(cmd, timeout, sample_at)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if out.returncode != 0:
-        sys.exit(f"{cmd} failed ({out.returncode}):\n{out.stderr[-2000:]}")
+    if rc != 0:
+        sys.exit(f"{cmd} failed ({rc}):\n{err[-2000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    rss = int(re.search(r"MAXRSS (\d+)", out.stderr).group(1))
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    errors = [l for l in out.stderr.splitlines() if l.startswith("Error")]
-    return result, cpu, rss, errors
+    rss = int(re.search(r"MAXRSS (\d+)", err).group(1))
+    result = json.loads(out.strip().splitlines()[-1])
+    errors = [l for l in err.splitlines() if l.startswith("Error")]
+    return result, cpu, rss, errors, sampled
 
 
 def idle_run(args, driver, n, hold, sources):
@@ -61,7 +91,8 @@ def idle_run(args, driver, n, hold, sources):
         cmd = ["taskset", "-c", "1", driver, "idle", str(n), str(hold), ws, "1"]
         if sources:
             cmd.append(sources)
-        return measured(cmd, timeout=hold + 300)
+        # Sampled one second before the hold ends: every session has connected and is idle.
+        return measured(cmd, timeout=hold + 300, sample_at=max(hold - 1, 0.5))
     finally:
         demo.terminate()
         demo.wait(timeout=30)
@@ -81,17 +112,18 @@ def main():
     driver = compile_driver(args.build)
 
     sizes = [int(s) for s in args.sizes.split(",")]
-    _, _, base_rss, _ = idle_run(args, driver, 1, 1, "")
-    print(f"baseline (1 session): peak RSS {base_rss} KiB")
+    _, _, base_rss, _, base_idle = idle_run(args, driver, 1, 2, "")
+    print(f"baseline (1 session): peak RSS {base_rss} KiB, idle RSS {base_idle} KiB")
     print(f"{'sessions':>9} {'hold s':>6} {'connected':>9} {'errors':>6} {'peak RSS KiB':>12} "
-          f"{'RSS/N B':>8} {'(RSS-base)/N B':>14}")
+          f"{'RSS/N B':>8} {'(RSS-base)/N B':>14} {'idle (RSS-base)/N B':>19}")
     for n in sizes:
         hold = args.hold if n == max(sizes) else args.short_hold
-        result, _, rss, errors = idle_run(args, driver, n, hold, args.sources)
+        result, _, rss, errors, idle = idle_run(args, driver, n, hold, args.sources)
         per = rss * 1024 / n
         added = (rss - base_rss) * 1024 / n
+        idle_added = (idle - base_idle) * 1024 / n if idle else float("nan")
         print(f"{n:>9} {hold:>6} {result['ws_connect']:>9} {result['errors']:>6} {rss:>12} "
-              f"{per:>8.0f} {added:>14.0f}")
+              f"{per:>8.0f} {added:>14.0f} {idle_added:>19.0f}")
         for e in errors[:5]:
             print("   ", e)
 
@@ -100,7 +132,7 @@ def main():
         demo, url = start_demo(args.build, 0)
         try:
             ws = url.replace("http://", "ws://") + "/ws/echo"
-            result, cpu, rss, _ = measured(["taskset", "-c", "1", driver, "echo",
+            result, cpu, rss, _, _ = measured(["taskset", "-c", "1", driver, "echo",
                                             str(args.echo_sessions), str(args.echo_seconds), ws,
                                             "1"], timeout=args.echo_seconds + 120)
         finally:

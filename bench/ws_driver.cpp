@@ -6,6 +6,8 @@
 // Prints one JSON line: {"sessions":..,"errors":..,"ws_connect":..,"ws_recv":..,"partial":..}.
 #include <chaperon/chaperon.hpp>
 
+#include "heap_census.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -64,6 +66,7 @@ int main(int argc, char** argv) {
   std::string seconds = std::string(argv[3]) + "s";
   chaperon::json config = {{"url", argv[4]}, {"hold", seconds}, {"connect_timeout", "30s"}};
   if (argc > 6) config["source_addresses"] = argv[6];
+  heap_census::start_report();
   chaperon::load_test test{"Bench.WebSocket"};
   if (mode == "idle") {
     test.scenario(n, chaperon::scenario_of<idle_scenario>("Idle"));

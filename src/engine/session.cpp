@@ -75,7 +75,10 @@ void session::update_config(const config_path& key, const std::function<json(con
 
 // ---- assigned ------------------------------------------------------------------------------------
 
-const json& session::assigned() const noexcept { return state_->assigned; }
+const json& session::assigned() const noexcept {
+  static const json none = json::object();
+  return state_->assigned.is_null() ? none : state_->assigned;
+}
 
 const json& session::assigned(const config_path& key) const {
   const json* v = find_path(state_->assigned, key);

@@ -170,15 +170,17 @@ resolved_target resolve_target(session_state& st, std::string_view path, const h
 }
 
 // The target for this request, from the one-entry cache when the request is plain. `why` is set
-// only when the target was resolved now and cannot be requested.
+// only when the target was resolved now and cannot be requested. `scratch` (on the heap: it lives
+// in the coroutine frame of every request in flight) holds a target that is not cached.
 const resolved_target& target_for(session_state& st, std::string_view path, const http_options& o,
-                                  std::optional<resolved_target>& scratch, std::string& why) {
+                                  std::unique_ptr<resolved_target>& scratch, std::string& why) {
   bool plain = o.param_values().empty() && request_builder::of(o).metrics_url.empty();
   auto& last = st.memo().last_target;
   if (plain && last && last->path == path) return *last;
   auto t = resolve_target(st, path, o, why);
   if (plain) return last.emplace(std::move(t));
-  return scratch.emplace(std::move(t));
+  scratch = std::make_unique<resolved_target>(std::move(t));
+  return *scratch;
 }
 
 // A request whose URL cannot be requested: recorded as the failure invalid_url, sent nowhere.
@@ -205,11 +207,14 @@ task<http_result> session::request(http_method method, std::string_view path,
   throw_if_stopped();
   auto& st = *state_;
   const auto& settings = st.settings();
-  std::optional<detail::resolved_target> scratch;
+  // One result for both ways out: every local of a coroutine takes room in its frame, which
+  // each request in flight holds.
+  http_result r;
+  std::unique_ptr<detail::resolved_target> scratch;
   std::string why;
   const auto& target = detail::target_for(st, path, opts, scratch, why);
   if (!target.connection) {
-    http_result r = detail::invalid_url_result(*this, method, target, why);
+    r = detail::invalid_url_result(*this, method, target, why);
     rb::callbacks(opts, *this, r);
     throw_if_stopped();
     co_return r;
@@ -222,7 +227,6 @@ task<http_result> session::request(http_method method, std::string_view path,
   net::exchange_outcome outcome;
   auto start = clock::now();
   co_await detail::exchange_awaiter{st, conn, method == http_method::head, timeouts, &outcome};
-  http_result r;
   r.duration = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start);
   r.url = target.url;
   if (outcome.error || outcome.kind != failure::none) {

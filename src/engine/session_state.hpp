@@ -134,7 +134,9 @@ class session_state {
   std::string id;
   std::string name;
   std::shared_ptr<const json> config;  // copied on first write
-  json assigned = json::object();
+  // Null until the first assign: an empty object already allocates its map. session::assigned()
+  // shows null as {}.
+  json assigned;
   net::cookie_jar cookies;
   // WebSocket connections by name ("" is the default one).
   std::vector<std::pair<std::string, std::unique_ptr<net::ws_connection>>> websockets;

@@ -44,13 +44,12 @@ void set_pending(session_state& st, net::ws_connection& c) {
 struct connect_awaiter {
   session_state& st;
   net::ws_connection& conn;
-  const net::exchange_timeouts& timeouts;
   net::ws_outcome* outcome;
 
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) {
     set_pending(st, conn);
-    conn.start_connect(timeouts, h, outcome);
+    conn.start_connect(h, outcome);
   }
   void await_resume() noexcept { st.pending = {}; }
 };
@@ -164,14 +163,13 @@ void write_upgrade(session_state& st, net::ws_connection& conn, const net::url& 
 }
 
 // Checks the upgrade response (and keeps its cookies); true when the WebSocket is open.
-bool check_upgrade(session_state& st, net::ws_connection& conn, const std::string& key,
-                   ws_result& r) {
+bool check_upgrade(session_state& st, net::ws_connection& conn, ws_result& r) {
   const auto& resp = conn.upgrade_response();
   r.status = resp.status;
   for (const auto& [k, v] : resp.headers) {
     if (net::iequals(k, "set-cookie")) st.cookies.store(v);
   }
-  std::string why = net::ws_check_upgrade_response(resp.status, resp.headers, key);
+  std::string why = net::ws_check_upgrade_response(resp.status, resp.headers, conn.upgrade_key());
   if (why.empty()) {
     conn.accept_upgrade();
     return true;
@@ -231,36 +229,23 @@ ws_result not_connected(const std::string& name) {
 namespace detail {
 namespace {
 
-// What ws_connect keeps while it waits. The rest (URL strings, the parsed URL) is built in
-// prepare_connect, outside the coroutine frame: thousands of sessions that connect at once would
-// otherwise each hold it until their upgrade is answered.
-struct ws_dial {
-  net::ws_connection* conn = nullptr;
-  std::string key;
-  net::exchange_timeouts timeouts;
-};
-
-// Resolves the URL, installs the connection under its name (replacing one of the same name) and
-// writes the upgrade request. For a URL that cannot be connected to, r says invalid_url and the
-// dial has no connection.
-ws_dial prepare_connect(session_state& st, std::string_view path, const ws_options& opts,
-                        ws_result& r) {
+// Resolves the URL, installs the connection under its name (replacing one of the same name),
+// gives it the connect's timeouts and key, and writes the upgrade request. Done here, outside the
+// coroutine frame, and kept by the connection: thousands of sessions that connect at once would
+// otherwise each hold it in their frame until their upgrade is answered. `url` is set in any case;
+// for a URL that cannot be connected to, the result is null.
+net::ws_connection* prepare_connect(session_state& st, std::string_view path,
+                                    const ws_options& opts, std::string& url) {
   const auto& settings = st.settings();
-  std::string url = to_ws_url(net::join_url(settings.base_url, path));
+  url = to_ws_url(net::join_url(settings.base_url, path));
   std::string why;
   auto parsed = net::parse_url(url, &why);
-  if (!parsed) {
-    r.error = failure::invalid_url;
-    r.code = std::make_error_code(std::errc::invalid_argument);
-    r.url = std::move(url);
-    return {};
-  }
+  if (!parsed) return nullptr;
   auto conn_owned = std::make_unique<net::ws_connection>(
       st.owner.net(),
       net::endpoint_key{parsed->host, parsed->port, parsed->tls(), settings.verify_tls});
-  ws_dial dial;
-  dial.conn = conn_owned.get();
-  dial.conn->metric_url() =
+  auto* conn = conn_owned.get();
+  conn->metric_url() =
       opts.metrics_url_value().empty()
           ? url
           : to_ws_url(net::join_url(settings.base_url, opts.metrics_url_value()));
@@ -271,16 +256,43 @@ ws_dial prepare_connect(session_state& st, std::string_view path, const ws_optio
   } else {
     st.websockets.emplace_back(opts.connection_name(), std::move(conn_owned));
   }
-  dial.key = net::ws_make_key(st.owner.rng()(), st.owner.rng()());
-  write_upgrade(st, *dial.conn, *parsed, dial.key, opts);
-  dial.timeouts = settings.timeouts;
+  auto timeouts = settings.timeouts;
   // A timeout given with the call beats the config's (ws.connect_timeout included).
   if (opts.timeout_value().count() > 0) {
-    dial.timeouts.connect = opts.timeout_value();
-    dial.timeouts.ws_connect = {};
+    timeouts.connect = opts.timeout_value();
+    timeouts.ws_connect = {};
   }
+  conn->prepare_connect(timeouts, net::ws_make_key(st.owner.rng()(), st.owner.rng()()));
+  write_upgrade(st, *conn, *parsed, conn->upgrade_key(), opts);
+  return conn;
+}
+
+// ws_connect of a URL that cannot be connected to: recorded as invalid_url.
+ws_result invalid_connect(session& s, std::string url, const ws_options& opts) {
+  ws_result r;
+  r.error = failure::invalid_url;
+  r.code = std::make_error_code(std::errc::invalid_argument);
   r.url = std::move(url);
-  return dial;
+  finish(s, "ws_connect", r.url, r, opts);
+  return r;
+}
+
+// ws_connect once the connect has ended: checks the upgrade and records the result.
+ws_result connect_result(session& s, net::ws_connection& conn, std::string url,
+                         const net::ws_outcome& outcome, clock::time_point start,
+                         const ws_options& opts) {
+  ws_result r;
+  r.url = std::move(url);
+  if (outcome.kind != failure::none) {
+    set_failure(r, outcome);
+  } else {
+    check_upgrade(state_of(s), conn, r);
+  }
+  r.duration = since(start);
+  // The connection outlives this call: only a later ws_connect of the same name replaces it.
+  finish(s, "ws_connect", conn.metric_url(), r, opts);
+  if (s.stopped()) throw session_stopped(s.stop_reason());
+  return r;
 }
 
 }  // namespace
@@ -289,26 +301,15 @@ ws_dial prepare_connect(session_state& st, std::string_view path, const ws_optio
 task<ws_result> session::ws_connect(std::string_view path, ws_options opts) {
   throw_if_stopped();
   auto& st = *state_;
-  ws_result r;
-  auto dial = detail::prepare_connect(st, path, opts, r);
-  if (!dial.conn) {
-    detail::finish(*this, "ws_connect", r.url, r, opts);
-    co_return r;
-  }
-  auto& conn = *dial.conn;
+  // Only the URL waits in the frame, which every connecting session holds: the result is made
+  // once the connect has ended.
+  std::string url;
+  auto* conn = detail::prepare_connect(st, path, opts, url);
+  if (!conn) co_return detail::invalid_connect(*this, std::move(url), opts);
   auto start = clock::now();
   net::ws_outcome outcome;
-  co_await detail::connect_awaiter{st, conn, dial.timeouts, &outcome};
-  if (outcome.kind != failure::none) {
-    detail::set_failure(r, outcome);
-  } else {
-    detail::check_upgrade(st, conn, dial.key, r);
-  }
-  r.duration = detail::since(start);
-  // The connection outlives this call: only a later ws_connect of the same name replaces it.
-  detail::finish(*this, "ws_connect", conn.metric_url(), r, opts);
-  throw_if_stopped();
-  co_return r;
+  co_await detail::connect_awaiter{st, *conn, &outcome};
+  co_return detail::connect_result(*this, *conn, std::move(url), outcome, start, opts);
 }
 
 namespace detail {

@@ -29,6 +29,8 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
   bool connected = false;
   std::string wbuf;
   std::unique_ptr<char[]> rbuf;  // lent by svc while the exchange reads (see finish)
+  bool rbuf_large = false;       // the size of rbuf (see io_services::read_buffer_size)
+  bool large_reads = false;      // a read filled a small buffer: read through large ones
   std::size_t rpos = 0;
   std::size_t rend = 0;
   response_parser parser;
@@ -213,8 +215,12 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
     // read on the next call and waits for the edge, so each response costs one recv and no
     // epoll_ctl (async_wait would re-arm the descriptor every time).
     auto handler = [this](const boost::system::error_code& ec, std::size_t n) { on_read(ec, n); };
-    if (!rbuf) rbuf = svc.take_read_buffer();
-    auto buf = asio::buffer(rbuf.get(), io_services::read_buffer_size);
+    if (rbuf && large_reads && !rbuf_large) svc.give_read_buffer(std::move(rbuf), false);
+    if (!rbuf) {
+      rbuf_large = large_reads;
+      rbuf = svc.take_read_buffer(rbuf_large);
+    }
+    auto buf = asio::buffer(rbuf.get(), io_services::read_buffer_size(rbuf_large));
     if (tls) {
       tls->async_read_some(buf, handler);
     } else {
@@ -225,6 +231,7 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
   void on_read(const boost::system::error_code& ec, std::size_t n) {
     if (!ec) {
       got_bytes = true;
+      if (n == io_services::small_read_size && !rbuf_large) large_reads = true;
       rpos = 0;
       rend = n;
       if (!consume()) read();
@@ -267,7 +274,7 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
     pending = false;
     // No read is in flight once an exchange ends (a cancelled one has completed as aborted), so
     // the buffer goes back, unless it still holds bytes the server sent beyond this response.
-    if (rbuf && rpos == rend) svc.give_read_buffer(std::move(rbuf));
+    if (rbuf && rpos == rend) svc.give_read_buffer(std::move(rbuf), rbuf_large);
     *out = exchange_outcome{ec, kind};
     // Resuming may destroy this connection (the session can end): nothing may follow it.
     std::exchange(waiter, {}).resume();

@@ -231,16 +231,17 @@ void io_services::forget_send(deferred_sender& s) noexcept {
   }
 }
 
-std::unique_ptr<char[]> io_services::take_read_buffer() {
-  if (read_buffers_.empty()) return std::make_unique_for_overwrite<char[]>(read_buffer_size);
-  auto buffer = std::move(read_buffers_.back());
-  read_buffers_.pop_back();
+std::unique_ptr<char[]> io_services::take_read_buffer(bool large) {
+  auto& pool = read_buffers_[large ? 1 : 0];
+  if (pool.empty()) return std::make_unique_for_overwrite<char[]>(read_buffer_size(large));
+  auto buffer = std::move(pool.back());
+  pool.pop_back();
   return buffer;
 }
 
-void io_services::give_read_buffer(std::unique_ptr<char[]> buffer) noexcept {
+void io_services::give_read_buffer(std::unique_ptr<char[]> buffer, bool large) noexcept {
   try {
-    read_buffers_.push_back(std::move(buffer));
+    read_buffers_[large ? 1 : 0].push_back(std::move(buffer));
   } catch (...) {
     // Out of memory for the pool's own vector: the buffer is freed instead.
   }

@@ -102,12 +102,18 @@ class io_services {
   // reads into it must consume the bytes before returning to the event loop.
   std::vector<char>& scratch();
 
-  // HTTP read buffers (read_buffer_size bytes), lent for the length of an exchange's reads: a
-  // session in think time or between requests holds none. The pool keeps what it got back, so it
-  // never holds more than the most exchanges that were reading at once.
-  static constexpr std::size_t read_buffer_size = 16 * 1024;
-  std::unique_ptr<char[]> take_read_buffer();
-  void give_read_buffer(std::unique_ptr<char[]> buffer) noexcept;
+  // HTTP read buffers, lent for the length of an exchange's reads: a session in think time or
+  // between requests holds none. A connection starts with small ones; once a read fills a small
+  // one it reads through large ones. Sessions that all wait for small responses at the same
+  // moment (a synchronised burst) then hold 1 KiB each, not 16. The pools keep what they got
+  // back, so they never hold more than the most exchanges that were reading at once.
+  static constexpr std::size_t small_read_size = 1024;
+  static constexpr std::size_t large_read_size = 16 * 1024;
+  static constexpr std::size_t read_buffer_size(bool large) noexcept {
+    return large ? large_read_size : small_read_size;
+  }
+  std::unique_ptr<char[]> take_read_buffer(bool large);
+  void give_read_buffer(std::unique_ptr<char[]> buffer, bool large) noexcept;
 
   void arm(deadline_hook& hook, std::chrono::steady_clock::time_point deadline);
   void disarm(deadline_hook& hook) noexcept;
@@ -140,7 +146,7 @@ class io_services {
   std::shared_ptr<lookup_mailbox> mailbox_;
   std::size_t next_source_ = 0;
   std::vector<char> scratch_;
-  std::vector<std::unique_ptr<char[]>> read_buffers_;
+  std::vector<std::unique_ptr<char[]>> read_buffers_[2];  // small, large
   std::vector<deferred_sender*> sends_;
   std::vector<deferred_sender*> flushing_;
   bool flush_posted_ = false;

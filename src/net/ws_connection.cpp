@@ -22,48 +22,61 @@ constexpr int reads_per_wakeup = 4;
 constexpr std::uint16_t close_normal = 1000;
 constexpr std::uint16_t close_protocol_error = 1002;
 
-enum class phase { idle, connecting, open, closed };
-enum class pending_kind { none, connect, send, wait };
+enum class phase : std::uint8_t { idle, connecting, open, closed };
+enum class pending_kind : std::uint8_t { none, connect, send, wait };
 
 }  // namespace
 
 // Shared with the completion handlers, so that a handler that runs after the session dropped its
 // connection (a read is always outstanding on an open WebSocket) finds the state still alive.
+// Laid out for the idle open connection, of which a test holds tens of thousands: what only the
+// connect or TLS needs lives in parts allocated on demand, the small fields share one word.
 struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<impl> {
   impl(io_services& s, endpoint_key k) : svc(s), key(std::move(k)), socket(s.io()) {}
+
+  // What the connect and the upgrade need; freed once the upgrade is accepted.
+  struct dial_part {
+    exchange_timeouts timeouts;
+    std::string key;  // Sec-WebSocket-Key
+    // Made when the first bytes of the response arrive: thousands of sessions that connect at
+    // once wait for their answer without one.
+    std::unique_ptr<response_parser> parser;
+    std::string leftover;  // bytes after the upgrade response: the first frames
+    std::uint64_t resolve_ticket = 0;  // a host name lookup the connect waits for
+    bool timed_out = false;
+  };
+  struct tls_part {
+    std::unique_ptr<asio::ssl::stream<tcp::socket&>> stream;
+    std::vector<char> rbuf;  // TLS reads (plain ones go through the shard's scratch buffer)
+  };
 
   io_services& svc;
   endpoint_key key;
   tcp::socket socket;
-  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
-  std::vector<char> rbuf;  // upgrade response; TLS reads
-  phase ph = phase::idle;
-  bool detached = false;  // the owning ws_connection is gone
+  std::unique_ptr<dial_part> dial;
+  std::unique_ptr<tls_part> tls;
 
   // Writes: `wbuf` is in flight; frames queued meanwhile (pongs, a close) wait in `queued`.
   std::string wbuf;
   std::string queued;
-  bool writing = false;
 
-  std::unique_ptr<response_parser> parser;
-  std::string leftover;  // bytes after the upgrade response: the first frames
   ws_decoder decoder;
   std::vector<ws_inbound> inbox;
   std::size_t inbox_head = 0;
-  bool reading = false;
-
-  // Why the connection ended (none while it is usable).
-  failure final_kind = failure::none;
-  std::error_code final_error;
-  std::uint16_t close_code = 0;
 
   std::coroutine_handle<> waiter;
   ws_outcome* out = nullptr;
-  pending_kind pk = pending_kind::none;
-  exchange_timeouts timeouts;
-  bool timed_out = false;
-  std::uint64_t resolve_ticket = 0;  // a host name lookup the connect waits for
   std::uint64_t mask_state = 0;
+
+  // Why the connection ended (none while it is usable).
+  std::error_code final_error;
+  std::uint16_t close_code = 0;
+  failure final_kind = failure::none;
+  phase ph = phase::idle;
+  pending_kind pk = pending_kind::none;
+  bool detached = false;  // the owning ws_connection is gone
+  bool writing = false;
+  bool reading = false;
 
   std::uint32_t next_mask() {
     // Control frames the connection sends on its own need a mask too; any value will do for a
@@ -91,7 +104,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
       complete(ws_outcome{std::make_error_code(std::errc::timed_out), failure::timeout, 0});
       return;
     }
-    timed_out = true;
+    if (dial) dial->timed_out = true;
     if (forget_lookup()) {
       // Posted: the sweep that calls this must not resume the session.
       asio::post(svc.io(), [self = shared_from_this()] {
@@ -124,20 +137,20 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
   }
 
   // ---- connect and upgrade --------------------------------------------------------------------
-  void start_connect(const exchange_timeouts& t, std::coroutine_handle<> h, ws_outcome* o) {
+  void start_connect(std::coroutine_handle<> h, ws_outcome* o) {
     waiter = h;
     out = o;
     pk = pending_kind::connect;
-    timeouts = t;
+    if (!dial) dial = std::make_unique<dial_part>();
     ph = phase::connecting;
-    timed_out = false;
-    const auto limit = timeouts.ws_connect.count() > 0 ? timeouts.ws_connect : timeouts.connect;
+    const auto& t = dial->timeouts;
+    const auto limit = t.ws_connect.count() > 0 ? t.ws_connect : t.connect;
     svc.arm(*this, steady::now() + limit);
     // The lookup may answer at once (an address, a cached name): then resolve_ticket stays 0.
-    resolve_ticket = svc.resolve(
+    dial->resolve_ticket = svc.resolve(
         key.host, key.port,
         [self = shared_from_this()](const std::error_code& ec, const io_services::endpoints& e) {
-          self->resolve_ticket = 0;
+          self->dial->resolve_ticket = 0;
           self->on_resolved(ec, e);
         });
   }
@@ -145,7 +158,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
   void on_resolved(const std::error_code& ec, const io_services::endpoints& endpoints) {
     if (detached) return;
     if (ec) return fail_connect(ec, failure::dns);
-    svc.connect(socket, endpoints, timeouts.sources,
+    svc.connect(socket, endpoints, dial->timeouts.sources,
                 [self = shared_from_this()](const boost::system::error_code& e) {
                   self->on_connect(e);
                 });
@@ -154,13 +167,13 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
   // Stops waiting for a host name lookup (the connect deadline passed, or a stop): the lookup's
   // answer will find no one. True when there was one.
   bool forget_lookup() noexcept {
-    if (resolve_ticket == 0) return false;
-    svc.forget_resolve(std::exchange(resolve_ticket, 0));
+    if (!dial || dial->resolve_ticket == 0) return false;
+    svc.forget_resolve(std::exchange(dial->resolve_ticket, 0));
     return true;
   }
 
   void fail_connect(std::error_code ec, failure kind) {
-    if (timed_out && kind != failure::dns) kind = failure::connect_timeout;
+    if (dial && dial->timed_out && kind != failure::dns) kind = failure::connect_timeout;
     if (pk == pending_kind::none) kind = failure::cancelled;
     ph = phase::closed;
     final_kind = kind;
@@ -176,8 +189,9 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
     socket.set_option(tcp::no_delay(true), ignored);
     socket.non_blocking(true, ignored);
     if (!key.tls) return write_upgrade();
-    tls = svc.tls_client(socket, key.host, key.verify, timeouts.ca_file_or_none());
-    tls->async_handshake(asio::ssl::stream_base::client,
+    tls = std::make_unique<tls_part>();
+    tls->stream = svc.tls_client(socket, key.host, key.verify, dial->timeouts.ca_file_or_none());
+    tls->stream->async_handshake(asio::ssl::stream_base::client,
                          [self = shared_from_this()](const boost::system::error_code& hec) {
                            if (self->detached) return;
                            if (hec) return self->fail_connect(hec, failure::tls);
@@ -188,26 +202,21 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
   template <class Handler>
   void async_write_all(const std::string& data, Handler&& handler) {
     if (tls) {
-      asio::async_write(*tls, asio::buffer(data), std::forward<Handler>(handler));
+      asio::async_write(*tls->stream, asio::buffer(data), std::forward<Handler>(handler));
     } else {
       asio::async_write(socket, asio::buffer(data), std::forward<Handler>(handler));
     }
   }
 
+  // TLS only: plain TCP waits for readiness and reads into the shard's scratch buffer.
   template <class Handler>
-  void async_read_some(Handler&& handler) {
-    auto buf = asio::buffer(rbuf.data(), rbuf.size());
-    if (tls) {
-      tls->async_read_some(buf, std::forward<Handler>(handler));
-    } else {
-      socket.async_read_some(buf, std::forward<Handler>(handler));
-    }
+  void tls_read_some(Handler&& handler) {
+    tls->stream->async_read_some(asio::buffer(tls->rbuf.data(), tls->rbuf.size()),
+                                 std::forward<Handler>(handler));
   }
 
   void write_upgrade() {
-    parser = std::make_unique<response_parser>();
-    parser->reset(false, true);
-    if (tls) rbuf.resize(tls_read_size);
+    if (tls) tls->rbuf.resize(tls_read_size);
     async_write_all(wbuf, [self = shared_from_this()](const boost::system::error_code& ec,
                                                       std::size_t) {
       if (self->detached) return;
@@ -219,11 +228,11 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
 
   void read_upgrade() {
     if (tls) {
-      async_read_some([self = shared_from_this()](const boost::system::error_code& ec,
-                                                  std::size_t n) {
+      tls_read_some([self = shared_from_this()](const boost::system::error_code& ec,
+                                                std::size_t n) {
         if (self->detached) return;
         if (ec) return self->fail_connect(ec, is_eof(ec) ? failure::closed : classify(ec));
-        self->parse_upgrade(std::string_view(self->rbuf.data(), n));
+        self->parse_upgrade(std::string_view(self->tls->rbuf.data(), n));
       });
       return;
     }
@@ -250,23 +259,25 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
 
   void parse_upgrade(std::string_view data) {
     std::size_t used = 0;
+    auto& parser = dial->parser;
+    if (!parser) {
+      parser = std::make_unique<response_parser>();
+      parser->reset(false, true);
+    }
     auto st = parser->feed(data, used);
     if (st == response_parser::status::need_more) return read_upgrade();
     if (st == response_parser::status::error) {
       return fail_connect(parser->error(), failure::protocol);
     }
-    leftover.assign(data.substr(used));
+    dial->leftover.assign(data.substr(used));
     complete(ws_outcome{});
   }
 
   void accept_upgrade() {
-    parser.reset();
+    std::string first = dial ? std::move(dial->leftover) : std::string();
+    dial.reset();
     ph = phase::open;
-    if (!leftover.empty()) {
-      std::string first = std::move(leftover);
-      leftover = {};
-      process(first);
-    }
+    if (!first.empty()) process(first);
     if (ph == phase::open) read_loop();
   }
 
@@ -275,12 +286,12 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
     if (reading || ph != phase::open) return;
     reading = true;
     if (tls) {
-      async_read_some([self = shared_from_this()](const boost::system::error_code& ec,
-                                                  std::size_t n) {
+      tls_read_some([self = shared_from_this()](const boost::system::error_code& ec,
+                                                std::size_t n) {
         self->reading = false;
         if (self->ph != phase::open) return;
         if (ec) return self->end(classify(ec), ec);
-        self->process(std::string_view(self->rbuf.data(), n));
+        self->process(std::string_view(self->tls->rbuf.data(), n));
         self->after_read();
       });
       return;
@@ -437,12 +448,22 @@ std::string& ws_connection::request_buffer() noexcept { return impl_->wbuf; }
 
 const response& ws_connection::upgrade_response() const noexcept {
   static const response none;
-  return impl_->parser ? impl_->parser->get() : none;
+  return impl_->dial && impl_->dial->parser ? impl_->dial->parser->get() : none;
 }
 
-void ws_connection::start_connect(const exchange_timeouts& timeouts,
-                                  std::coroutine_handle<> waiter, ws_outcome* out) {
-  impl_->start_connect(timeouts, waiter, out);
+void ws_connection::prepare_connect(const exchange_timeouts& timeouts, std::string key) {
+  impl_->dial = std::make_unique<impl::dial_part>();
+  impl_->dial->timeouts = timeouts;
+  impl_->dial->key = std::move(key);
+}
+
+const std::string& ws_connection::upgrade_key() const noexcept {
+  static const std::string none;
+  return impl_->dial ? impl_->dial->key : none;
+}
+
+void ws_connection::start_connect(std::coroutine_handle<> waiter, ws_outcome* out) {
+  impl_->start_connect(waiter, out);
 }
 
 void ws_connection::accept_upgrade() { impl_->accept_upgrade(); }
@@ -513,8 +534,8 @@ void ws_connection::close(std::uint32_t) noexcept {
 
 std::size_t ws_connection::buffered_bytes() const noexcept {
   const auto& d = *impl_;
-  std::size_t n = d.wbuf.capacity() + d.queued.capacity() + d.rbuf.capacity() +
-                  d.decoder.buffered() + d.leftover.capacity();
+  std::size_t n = d.wbuf.capacity() + d.queued.capacity() + d.decoder.buffered() +
+                  (d.tls ? d.tls->rbuf.capacity() : 0) + (d.dial ? d.dial->leftover.capacity() : 0);
   for (std::size_t i = d.inbox_head; i < d.inbox.size(); ++i) n += d.inbox[i].data.capacity();
   return n;
 }

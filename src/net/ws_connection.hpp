@@ -44,7 +44,11 @@ class ws_connection {
   // The URL metrics are recorded under.
   std::string& metric_url() noexcept { return metric_url_; }
 
-  // The caller serialises the upgrade request here before start_connect().
+  // Before start_connect(): the timeouts of the connect, and the Sec-WebSocket-Key of the
+  // upgrade request, which the caller then serialises into request_buffer(). Both are kept by the
+  // connection until the upgrade is accepted, not in the caller's coroutine frame.
+  void prepare_connect(const exchange_timeouts& timeouts, std::string key);
+  const std::string& upgrade_key() const noexcept;
   std::string& request_buffer() noexcept;
   // The upgrade response, once start_connect() has completed without a transport failure.
   const response& upgrade_response() const noexcept;
@@ -52,8 +56,7 @@ class ws_connection {
   // Connects, writes request_buffer(), reads the upgrade response; then stores the outcome and
   // resumes `waiter`. A response other than 101 is not a transport failure: the caller checks it
   // and calls accept_upgrade() when it is acceptable (bytes after it belong to the WebSocket).
-  void start_connect(const exchange_timeouts& timeouts, std::coroutine_handle<> waiter,
-                     ws_outcome* out);
+  void start_connect(std::coroutine_handle<> waiter, ws_outcome* out);
   void accept_upgrade();
 
   // Encodes and sends one message. True when it went out at once (no need to wait); otherwise

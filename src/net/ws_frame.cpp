@@ -146,6 +146,7 @@ std::size_t ws_decoder::buffered() const noexcept {
 }
 
 void ws_decoder::release_memory() {
+  if (ctl_len_ == 0) ctl_buf_.reset();
   if (msg_delivered_ || msg_.empty()) {
     std::string().swap(msg_);
     msg_delivered_ = false;
@@ -319,7 +320,8 @@ ws_decoder::event ws_decoder::feed(std::string_view data, std::size_t& used) {
     }
     const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, data.size() - used));
     if (is_control(op_)) {
-      std::memcpy(ctl_buf_ + ctl_len_, data.data() + used, take);
+      if (!ctl_buf_) ctl_buf_ = std::make_unique_for_overwrite<char[]>(ws_max_control_payload);
+      std::memcpy(ctl_buf_.get() + ctl_len_, data.data() + used, take);
       ctl_len_ = static_cast<std::uint8_t>(ctl_len_ + take);
     } else {
       msg_.append(data.data() + used, take);
@@ -329,7 +331,7 @@ ws_decoder::event ws_decoder::feed(std::string_view data, std::size_t& used) {
     if (remaining_ > 0) return {};
     in_payload_ = false;
     if (is_control(op_)) {
-      const std::string_view p(ctl_buf_, ctl_len_);
+      const std::string_view p(ctl_buf_.get(), ctl_len_);
       ctl_len_ = 0;
       return control_event(p);
     }

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -97,7 +98,9 @@ class ws_decoder {
   std::uint8_t hdr_buf_[14] = {};  // a header split across feed() calls
   std::uint8_t hdr_len_ = 0;
   std::uint8_t ctl_len_ = 0;
-  char ctl_buf_[ws_max_control_payload] = {};  // a control payload split across feed() calls
+  // A control payload split across feed() calls. Allocated by the first such payload: an idle
+  // connection does not carry it.
+  std::unique_ptr<char[]> ctl_buf_;
   ws_opcode op_ = ws_opcode::continuation;     // opcode of the current frame
   bool fin_ = false;
   bool in_payload_ = false;     // header done, payload bytes still expected
