@@ -210,7 +210,11 @@ api_server::~api_server() {
   for (auto& t : impl_->threads) t.join();
 }
 
-int api_server::port() const noexcept { return impl_->acceptor.local_endpoint().port(); }
+int api_server::port() const noexcept {
+  beast::error_code ec;
+  const auto endpoint = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
 
 std::size_t api_server::connections() const noexcept { return impl_->active.load(); }
 

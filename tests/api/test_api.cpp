@@ -2,7 +2,9 @@
 // that runs what is scheduled against the demo target.
 #include <chaperon/chaperon.hpp>
 
+#include <algorithm>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 
 #include "api/api_fixture.hpp"
@@ -48,6 +50,7 @@ class session_counter {
   int count_ = 0;
 };
 session_counter long_sessions;
+session_counter busy_sessions;
 
 // Requests until cancelled.
 task<> until_stopped(session& s) {
@@ -59,11 +62,20 @@ task<> until_stopped(session& s) {
   }
 }
 
+// As fast as the target answers, until cancelled: the load the API must not be slowed by.
+task<> busy(session& s) {
+  co_await s.get("/api/messages");
+  busy_sessions.add();
+  for (int i = 0; i < 10'000'000; ++i) co_await s.get("/api/messages");
+}
+
 const bool registered = chaperon::register_load_test([] {
   return chaperon::load_test{"Api.Gets"}.scenario(2, chaperon::make_scenario("ThreeGets", three_gets));
 }) && chaperon::register_load_test([] {
   return chaperon::load_test{"Api.Long"}.scenario(
       2, chaperon::make_scenario("UntilStopped", until_stopped));
+}) && chaperon::register_load_test([] {
+  return chaperon::load_test{"Api.Busy"}.scenario(16, chaperon::make_scenario("Busy", busy));
 });
 
 TEST_F(Api, open_routes_need_no_token) {
@@ -258,6 +270,39 @@ TEST_F(Api, unknown_routes_and_wrong_methods) {
     EXPECT_EQ(r.status, 405) << method << " " << path;
     EXPECT_EQ(r.header("allow"), allow) << method << " " << path;
   }
+}
+
+// The API runs on a thread of its own: a load test keeping the engine busy does not keep it
+// from answering. The latencies are printed (the machine's load decides them), not asserted.
+TEST_F(Api, answers_while_a_busy_test_runs) {
+  start();
+  const int seen = busy_sessions.count();
+  const auto r = call("POST", "/load_tests", schedule_body("Api.Busy"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(busy_sessions.wait_for(seen + 16));
+  const auto before = demo_->path_count("/api/messages");
+  chaperon::apitest::connection c(port());
+  std::vector<double> ms;
+  const auto begin = std::chrono::steady_clock::now();
+  for (int i = 0; i < 2000; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    ASSERT_TRUE(c.send(chaperon::apitest::request_text("GET", "/load_tests", bearer)));
+    const auto reply = c.read();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                     .count());
+    ASSERT_EQ(reply.status, 200);
+    ASSERT_EQ(json::parse(reply.body).at("running").size(), 1u);
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  const auto target_requests = demo_->path_count("/api/messages") - before;
+  EXPECT_EQ(call("DELETE", "/load_tests").status, 202);
+  ASSERT_TRUE(master_->queue().wait_idle(30s));
+  std::sort(ms.begin(), ms.end());
+  std::printf("GET /load_tests under load: p50 %.3f ms, p99 %.3f ms, max %.3f ms; the test made "
+              "%.0f req/s meanwhile\n",
+              ms[ms.size() / 2], ms[ms.size() * 99 / 100], ms.back(),
+              static_cast<double>(target_requests) / seconds);
 }
 
 }  // namespace
