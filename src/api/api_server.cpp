@@ -115,8 +115,9 @@ class connection : public std::enable_shared_from_this<connection> {
 
   void respond() {
     const auto& req = parser_->get();
-    api_request request{req.method_string(), req.target(), req[http::field::authorization],
-                        req.body()};
+    api_request request{req.method_string(),    req.target(),
+                        req[http::field::authorization], req.body(),
+                        req[http::field::host],           req[http::field::origin]};
     auto out = state_.routes.handle(request);
     send(std::move(out), req.keep_alive(), req.version());
   }

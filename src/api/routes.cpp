@@ -82,6 +82,13 @@ std::vector<schedule_item> parse_schedule_body(std::string_view body) {
   return out;
 }
 
+bool cross_origin(std::string_view origin, std::string_view host) {
+  if (origin.empty()) return false;
+  const auto scheme = origin.find("://");
+  if (scheme == std::string_view::npos) return true;  // "null" (sandboxed pages, files) too
+  return origin.substr(scheme + 3) != host;
+}
+
 router::router(cluster::test_queue& queue, std::string token,
                std::shared_ptr<const option_parser> parser)
     : queue_(queue),
@@ -94,6 +101,8 @@ api_response router::handle(const api_request& request) const {
   const bool open = path == "/" || path == "/healthcheck";
   const bool tests = path == tests_path || path.starts_with("/load_tests/");
   if (!open && !tests && path != "/version") return error_response(404, "not_found");
+  if (!open && cross_origin(request.origin, request.host))
+    return error_response(403, "cross_origin", "requests from other sites' pages are refused");
   if (!open && !authorized(request.authorization, token_)) {
     auto r = error_response(401, "unauthorized", "a token is required (basic auth or Bearer)");
     r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"chaperon\", charset=\"UTF-8\"");

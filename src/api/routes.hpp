@@ -19,6 +19,8 @@ struct api_request {
   std::string_view target;  // path with optional query string
   std::string_view authorization;
   std::string_view body;
+  std::string_view host;    // the Host header
+  std::string_view origin;  // the Origin header, sent by browsers
 };
 
 struct api_response {
@@ -41,6 +43,11 @@ std::vector<schedule_item> parse_schedule_body(std::string_view body);
 
 // An error body: {"error":code,"message":message} ({"error":code} without a message).
 std::string error_body(std::string_view code, std::string_view message = {});
+
+// Whether a request comes from a page of another site: an Origin header whose host:port is not
+// the Host header. A browser attaches cached basic-auth credentials to such requests, and a
+// page may POST to a master without a token on 127.0.0.1, so they are refused (403).
+bool cross_origin(std::string_view origin, std::string_view host);
 
 class router {
  public:

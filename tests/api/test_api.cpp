@@ -115,6 +115,27 @@ TEST_F(Api, every_other_route_needs_the_token) {
             (json{{"running", json::array()}, {"scheduled", json::array()}}));
 }
 
+TEST_F(Api, requests_from_other_sites_pages_are_refused) {
+  start();
+  const auto with_origin = [&](const std::string& host, const std::string& origin,
+                               const std::string& target = "/load_tests") {
+    chaperon::apitest::connection c(port());
+    c.send("GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: " + bearer +
+           "\r\nOrigin: " + origin + "\r\n\r\n");
+    return c.read();
+  };
+  const auto self = "127.0.0.1:" + std::to_string(port());
+  EXPECT_EQ(with_origin(self, "http://" + self).status, 200);
+  for (const auto& origin : {std::string("https://evil.example"), std::string("null"),
+                             "http://localhost:" + std::to_string(port())}) {
+    const auto r = with_origin(self, origin);
+    EXPECT_EQ(r.status, 403) << origin;
+    EXPECT_EQ(json::parse(r.body).at("error"), "cross_origin");
+  }
+  // The open routes stay open.
+  EXPECT_EQ(with_origin(self, "https://evil.example", "/healthcheck").status, 200);
+}
+
 TEST_F(Api, without_a_token_loopback_is_open) {
   chaperon::api::api_options o;
   o.insecure = true;  // no token: the fixture would otherwise set one

@@ -1,7 +1,8 @@
 // Fuzzes the master's HTTP API behind the transport: routing, the token check (basic auth's
-// base64 and Bearer), the POST /load_tests body and the default option parser, through
-// api::router on a real test queue whose runner does nothing. Input layout: three lines (method,
-// target, Authorization header), then the body (the rest).
+// base64 and Bearer), the Origin check, the POST /load_tests body and the default option parser,
+// through api::router on a real test queue whose runner does nothing. Input layout: four lines
+// (method, target, Authorization header, Origin header), then the body (the rest); the Host
+// header is 127.0.0.1:8080.
 //
 // Invariants: every response has a known status and, when JSON, parses back; 401 carries
 // WWW-Authenticate and 405 Allow; a 200 to POST lists one id per test in the body; decoded
@@ -65,7 +66,7 @@ chaperon::cluster::test_queue& queue() {
 
 void check_response(const chaperon::api::api_request& request,
                     const chaperon::api::api_response& r) {
-  static const std::set<int> known = {200, 202, 400, 401, 404, 405, 409};
+  static const std::set<int> known = {200, 202, 400, 401, 403, 404, 405, 409};
   check(known.count(r.status) == 1, "a known status");
   const auto has = [&](std::string_view name) {
     for (const auto& h : r.headers)
@@ -91,6 +92,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   request.method = next_line(rest);
   request.target = next_line(rest);
   request.authorization = next_line(rest);
+  request.origin = next_line(rest);
+  request.host = "127.0.0.1:8080";
   request.body = rest;
 
   if (const auto decoded = chaperon::api::decode_base64(request.authorization))
