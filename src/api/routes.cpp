@@ -89,6 +89,14 @@ bool cross_origin(std::string_view origin, std::string_view host) {
   return origin.substr(scheme + 3) != host;
 }
 
+bool host_is_address(std::string_view host) {
+  if (host.empty() || host.front() == '[') return true;  // none, or an IPv6 literal
+  host = host.substr(0, host.find(':'));
+  if (host == "localhost") return true;
+  return !host.empty() &&
+         host.find_first_not_of("0123456789.") == std::string_view::npos;
+}
+
 router::router(cluster::test_queue& queue, std::string token,
                std::shared_ptr<const option_parser> parser)
     : queue_(queue),
@@ -103,6 +111,9 @@ api_response router::handle(const api_request& request) const {
   if (!open && !tests && path != "/version") return error_response(404, "not_found");
   if (!open && cross_origin(request.origin, request.host))
     return error_response(403, "cross_origin", "requests from other sites' pages are refused");
+  if (!open && token_.empty() && !host_is_address(request.host))
+    return error_response(403, "host_not_allowed",
+                          "without a token, the Host must be an IP address or localhost");
   if (!open && !authorized(request.authorization, token_)) {
     auto r = error_response(401, "unauthorized", "a token is required (basic auth or Bearer)");
     r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"chaperon\", charset=\"UTF-8\"");

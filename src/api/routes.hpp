@@ -49,6 +49,12 @@ std::string error_body(std::string_view code, std::string_view message = {});
 // page may POST to a master without a token on 127.0.0.1, so they are refused (403).
 bool cross_origin(std::string_view origin, std::string_view host);
 
+// Whether a Host header names this machine by address: an IPv4 or [IPv6] literal or
+// "localhost", with or without a port, or no Host at all. Without a token, other names are
+// refused: a site whose name is made to resolve to 127.0.0.1 (DNS rebinding) would otherwise
+// reach the API as a page of its own origin.
+bool host_is_address(std::string_view host);
+
 class router {
  public:
   // An empty token: every route is open (the server allows that on loopback addresses only).

@@ -141,6 +141,18 @@ TEST_F(Api, without_a_token_loopback_is_open) {
   o.insecure = true;  // no token: the fixture would otherwise set one
   start(o);
   EXPECT_EQ(request(port(), "GET", "/load_tests").status, 200);
+  const auto with_host = [&](const std::string& host) {
+    chaperon::apitest::connection c(port());
+    c.send("GET /load_tests HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+    return c.read();
+  };
+  const auto p = std::to_string(port());
+  for (const auto& host : {"127.0.0.1:" + p, "localhost:" + p, "[::1]:" + p, std::string("10.0.0.1")})
+    EXPECT_EQ(with_host(host).status, 200) << host;
+  // A name made to resolve to 127.0.0.1 by another site (DNS rebinding).
+  const auto r = with_host("rebind.example:" + p);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(json::parse(r.body).at("error"), "host_not_allowed");
 }
 
 TEST_F(Api, a_scheduled_test_runs_to_the_end) {
