@@ -5,11 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "api/api_client.hpp"
 #include "api/api_server.hpp"
 #include "cluster/master.hpp"
+#include "cluster/worker.hpp"
 #include "integration/process_fixture.hpp"
 
 namespace chaperon::apitest {
@@ -24,16 +28,36 @@ class Api : public ::testing::Test {
   static void SetUpTestSuite() { demo_ = std::make_unique<itest::demo_server>(); }
   static void TearDownTestSuite() { demo_.reset(); }
 
-  // Starts the master and its API (call once per test, before any request).
-  void start(api::api_options options = {}) {
+  // Starts the master, `workers` workers joined to it, and its API (call once per test,
+  // before any request).
+  void start(api::api_options options = {}, int workers = 0) {
     cluster::master_options m;
     m.token = "cluster-token";
     m.heartbeat = std::chrono::milliseconds(200);
     m.lost_after = std::chrono::milliseconds(1000);
     m.start_delay = std::chrono::milliseconds(50);
-    master_ = std::make_unique<cluster::master>(m);
+    master_ = std::make_unique<cluster::master>(
+        m, [this](const std::string&, const cluster::run_spec&, const cluster::cluster_results& r) {
+          std::lock_guard lock(mutex_);
+          nodes_ = r.nodes;
+        });
+    for (int i = 0; i < workers; ++i) {
+      cluster::worker_options w;
+      w.master = "127.0.0.1:" + std::to_string(master_->port());
+      w.token = m.token;
+      w.name = "worker-" + std::to_string(i + 1);
+      w.threads = 1;
+      w.heartbeat = std::chrono::milliseconds(200);
+      workers_.emplace_back([w](std::stop_token stop) { cluster::run_worker(w, stop); });
+    }
+    ASSERT_TRUE(master_->wait_for_workers(workers, std::chrono::seconds(10)));
     if (options.token.empty() && !options.insecure) options.token = token;
     api_ = std::make_unique<api::api_server>(*master_, std::move(options));
+  }
+  // The nodes that took a share of the last test that ended.
+  std::vector<std::string> last_nodes() {
+    std::lock_guard lock(mutex_);
+    return nodes_;
   }
   std::uint16_t port() const { return static_cast<std::uint16_t>(api_->port()); }
   reply call(std::string_view method, std::string_view target, std::string_view body = {}) const {
@@ -49,6 +73,9 @@ class Api : public ::testing::Test {
   static inline std::unique_ptr<itest::demo_server> demo_;
   std::unique_ptr<cluster::master> master_;
   std::unique_ptr<api::api_server> api_;  // after master_: stopped first
+  std::vector<std::jthread> workers_;      // stopped and joined before the master goes
+  std::mutex mutex_;
+  std::vector<std::string> nodes_;
 };
 
 }  // namespace chaperon::apitest

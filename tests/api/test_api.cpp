@@ -177,6 +177,23 @@ TEST_F(Api, a_scheduled_test_runs_to_the_end) {
   EXPECT_EQ(json::parse(again.body).at("error"), "load_test_ended");
 }
 
+TEST_F(Api, a_scheduled_test_runs_on_the_workers_too) {
+  start({}, 2);
+  const auto before = demo_->path_count("/api/messages");
+  const auto r = call("POST", "/load_tests",
+                      R"({"load_tests":[{"test":"Api.Gets","options":{"threads":1,"config":{"base_url":")" +
+                          demo_->url() + R"("}}}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto id = json::parse(r.body).at("scheduled").at(0).get<std::string>();
+  ASSERT_TRUE(master_->queue().wait_idle(30s));
+  EXPECT_EQ(json::parse(call("GET", "/load_tests/" + id).body).at("state"), "finished");
+  auto nodes = last_nodes();
+  std::sort(nodes.begin(), nodes.end());
+  EXPECT_EQ(nodes, (std::vector<std::string>{"master", "worker-1", "worker-2"}));
+  // The shares together are the whole test: 2 sessions of 3 requests.
+  EXPECT_EQ(demo_->path_count("/api/messages") - before, 6u);
+}
+
 TEST_F(Api, list_and_cancel_running_and_scheduled_tests) {
   start();
   const int seen = long_sessions.count();
