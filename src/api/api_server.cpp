@@ -150,10 +150,24 @@ class connection : public std::enable_shared_from_this<connection> {
                       });
   }
 
+  // Closing a socket with unread bytes in it sends a reset, which can destroy the response
+  // still on its way (a 413 sent before the rest of the body arrived): the send side is shut
+  // first and what still comes in is read and dropped until the client closes, at most for
+  // a second.
   void close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.close();
+    stream_.expires_after(std::chrono::seconds(1));
+    drain();
+  }
+
+  void drain() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(16 * 1024),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->stream_.close();
+                              self->drain();
+                            });
   }
 
   api_state& state_;
