@@ -37,9 +37,11 @@ class Api : public ::testing::Test {
     m.lost_after = std::chrono::milliseconds(1000);
     m.start_delay = std::chrono::milliseconds(50);
     master_ = std::make_unique<cluster::master>(
-        m, [this](const std::string&, const cluster::run_spec&, const cluster::cluster_results& r) {
+        m, [this](const std::string&, const cluster::run_spec& spec,
+                  const cluster::cluster_results& r) {
           std::lock_guard lock(mutex_);
           nodes_ = r.nodes;
+          spec_ = spec;
         });
     for (int i = 0; i < workers; ++i) {
       cluster::worker_options w;
@@ -53,6 +55,11 @@ class Api : public ::testing::Test {
     ASSERT_TRUE(master_->wait_for_workers(workers, std::chrono::seconds(10)));
     if (options.token.empty() && !options.insecure) options.token = token;
     api_ = std::make_unique<api::api_server>(*master_, std::move(options));
+  }
+  // What the last test that ended was run with.
+  cluster::run_spec last_spec() {
+    std::lock_guard lock(mutex_);
+    return spec_;
   }
   // The nodes that took a share of the last test that ended.
   std::vector<std::string> last_nodes() {
@@ -76,6 +83,7 @@ class Api : public ::testing::Test {
   std::vector<std::jthread> workers_;      // stopped and joined before the master goes
   std::mutex mutex_;
   std::vector<std::string> nodes_;
+  cluster::run_spec spec_;
 };
 
 }  // namespace chaperon::apitest

@@ -177,6 +177,31 @@ TEST_F(Api, a_scheduled_test_runs_to_the_end) {
   EXPECT_EQ(json::parse(again.body).at("error"), "load_test_ended");
 }
 
+// The options under the command line's names reach the run as given.
+TEST_F(Api, options_reach_the_run) {
+  start();
+  const json options{{"config", {{"base_url", demo_->url()}, {"x", {{"y", 1}}}}},
+                     {"threads", 1},
+                     {"per_session", true},
+                     {"metrics", "get,post"},
+                     {"thresholds", "get:p(99)<5s"},
+                     {"interval", "250ms"}};
+  const auto r = call("POST", "/load_tests",
+                      json{{"load_tests", {{{"test", "Api.Gets"}, {"options", options}}}}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(master_->queue().wait_idle(30s));
+  const auto spec = last_spec();
+  EXPECT_EQ(spec.load_test, "Api.Gets");
+  EXPECT_EQ(spec.config, options["config"]);
+  EXPECT_EQ(spec.threads, 1u);
+  EXPECT_TRUE(spec.per_session);
+  EXPECT_EQ(spec.metrics, (std::vector<std::string>{"get", "post"}));
+  EXPECT_EQ(spec.thresholds, (std::vector<std::string>{"get:p(99)<5s"}));
+  EXPECT_EQ(spec.interval, "250ms");
+  const auto id = json::parse(r.body).at("scheduled").at(0).get<std::string>();
+  EXPECT_EQ(json::parse(call("GET", "/load_tests/" + id).body).at("state"), "finished");
+}
+
 TEST_F(Api, a_scheduled_test_runs_on_the_workers_too) {
   start({}, 2);
   const auto before = demo_->path_count("/api/messages");
