@@ -64,6 +64,7 @@ struct api_state {
   tcp::acceptor acceptor{ioc};
   asio::steady_timer retry{ioc};
   std::vector<std::thread> threads;
+  int port = 0;  // read once at start: the acceptor belongs to the serving threads then
 
   api_state(cluster::master& m, api_options o)
       : options(std::move(o)), routes(m.queue(), options.token, options.parser) {}
@@ -215,6 +216,7 @@ api_server::api_server(cluster::master& m, api_options options) {
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) throw error("api: cannot listen on " + impl_->options.listen + ": " + ec.message());
+  impl_->port = acceptor.local_endpoint().port();
   impl_->accept();
   for (std::size_t i = 0; i < impl_->options.threads; ++i)
     impl_->threads.emplace_back([state = impl_.get()] { state->ioc.run(); });
@@ -225,11 +227,7 @@ api_server::~api_server() {
   for (auto& t : impl_->threads) t.join();
 }
 
-int api_server::port() const noexcept {
-  beast::error_code ec;
-  const auto endpoint = impl_->acceptor.local_endpoint(ec);
-  return ec ? 0 : endpoint.port();
-}
+int api_server::port() const noexcept { return impl_->port; }
 
 std::size_t api_server::connections() const noexcept { return impl_->active.load(); }
 
