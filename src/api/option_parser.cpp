@@ -1,0 +1,103 @@
+#include "api/option_parser.hpp"
+
+#include <algorithm>
+#include <array>
+#include <exception>
+#include <string_view>
+
+#include "chaperon/load_test.hpp"
+
+namespace chaperon::api {
+
+namespace {
+
+constexpr std::array<std::string_view, 6> option_names = {
+    "config", "threads", "per_session", "metrics", "thresholds", "interval"};
+
+// Cap on engine threads a request may ask for: a typo of 10000 must not start that many.
+constexpr std::size_t max_threads = 1024;
+
+[[noreturn]] void bad_option(const std::string& where, const std::string& what) {
+  throw invalid_load_test("invalid_option", where + ": " + what);
+}
+
+std::string known_options() {
+  std::string out;
+  for (auto name : option_names) out += (out.empty() ? "" : ", ") + std::string(name);
+  return out;
+}
+
+// A list of strings given as an array, or as one string split at commas when `split`.
+std::vector<std::string> strings(const json& value, const std::string& where, bool split) {
+  std::vector<std::string> out;
+  if (value.is_string()) {
+    const auto& text = value.get_ref<const std::string&>();
+    if (!split) return {text};
+    std::string_view rest = text;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      auto item = rest.substr(0, comma);
+      if (!item.empty()) out.emplace_back(item);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    return out;
+  }
+  if (!value.is_array()) bad_option(where, "must be a string or an array of strings");
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (!value[i].is_string())
+      bad_option(where + "[" + std::to_string(i) + "]", "must be a string");
+    out.push_back(value[i].get<std::string>());
+  }
+  return out;
+}
+
+void set_option(cluster::run_spec& spec, const std::string& key, const json& value,
+                const std::string& where) {
+  if (key == "config") {
+    if (!value.is_object()) bad_option(where, "must be an object");
+    spec.config = value;
+  } else if (key == "threads") {
+    if (!value.is_number_unsigned() || value.get<std::size_t>() > max_threads)
+      bad_option(where, "must be an integer from 0 to " + std::to_string(max_threads));
+    spec.threads = value.get<std::size_t>();
+  } else if (key == "per_session") {
+    if (!value.is_boolean()) bad_option(where, "must be true or false");
+    spec.per_session = value.get<bool>();
+  } else if (key == "metrics") {
+    spec.metrics = strings(value, where, true);
+  } else if (key == "thresholds") {
+    spec.thresholds = strings(value, where, false);
+  } else if (key == "interval") {
+    if (!value.is_string()) bad_option(where, "must be a duration string (\"1s\")");
+    spec.interval = value.get<std::string>();
+  } else {
+    bad_option(where, "unknown option (known: " + known_options() + ")");
+  }
+}
+
+}  // namespace
+
+default_option_parser::default_option_parser(std::function<std::vector<std::string>()> known)
+    : known_(known ? std::move(known) : std::function{registered_load_tests}) {}
+
+cluster::run_spec default_option_parser::parse(const std::string& test, const json& options,
+                                               const std::string& field) const {
+  const auto names = known_();
+  if (std::find(names.begin(), names.end(), test) == names.end())
+    throw invalid_load_test("unknown_load_test", "unknown load test '" + test + "'");
+  if (!options.is_object()) bad_option(field, "must be an object");
+  cluster::run_spec spec;
+  spec.load_test = test;
+  for (const auto& [key, value] : options.items())
+    set_option(spec, key, value, field + "." + key);
+  // What only a run would find wrong (a malformed threshold or interval, an unknown metric
+  // type) is refused now, while the client still waits for the answer.
+  try {
+    (void)spec.options({});
+  } catch (const std::exception& e) {  // chaperon::error, threshold_error
+    bad_option(field, e.what());
+  }
+  return spec;
+}
+
+}  // namespace chaperon::api

@@ -1,0 +1,75 @@
+#pragma once
+// The API's routes, apart from HTTP transport: a parsed request in, the response to send out.
+// Kept free of Beast and Asio so that tests and the fuzz harness can call it directly.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "api/option_parser.hpp"
+#include "chaperon/config.hpp"
+#include "cluster/queue.hpp"
+
+namespace chaperon::api {
+
+struct api_request {
+  std::string_view method;  // "GET", "POST", ...
+  std::string_view target;  // path with optional query string
+  std::string_view authorization;
+  std::string_view body;
+  std::string_view host;    // the Host header
+  std::string_view origin;  // the Origin header, sent by browsers
+};
+
+struct api_response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type
+};
+
+// A load test to schedule, as a POST /load_tests body lists it.
+struct schedule_item {
+  std::string test;
+  json options = json::object();
+};
+
+// Reads {"load_tests":[{"test":"Name","options":{...}}]}. Throws invalid_load_test with code
+// "invalid_json" or "invalid_field" and a message naming the field; an empty list gives an
+// empty vector (the route answers no_load_tests_given).
+std::vector<schedule_item> parse_schedule_body(std::string_view body);
+
+// An error body: {"error":code,"message":message} ({"error":code} without a message).
+std::string error_body(std::string_view code, std::string_view message = {});
+
+// Whether a request comes from a page of another site: an Origin header whose host:port is not
+// the Host header. A browser attaches cached basic-auth credentials to such requests, and a
+// page may POST to a master without a token on 127.0.0.1, so they are refused (403).
+bool cross_origin(std::string_view origin, std::string_view host);
+
+// Whether a Host header names this machine by address: an IPv4 or [IPv6] literal or
+// "localhost", with or without a port, or no Host at all. Without a token, other names are
+// refused: a site whose name is made to resolve to 127.0.0.1 (DNS rebinding) would otherwise
+// reach the API as a page of its own origin.
+bool host_is_address(std::string_view host);
+
+class router {
+ public:
+  // An empty token: every route is open (the server allows that on loopback addresses only).
+  router(cluster::test_queue& queue, std::string token,
+         std::shared_ptr<const option_parser> parser);
+  api_response handle(const api_request& request) const;
+
+ private:
+  api_response load_tests(const api_request& request) const;
+  api_response schedule(std::string_view body) const;
+  api_response one_test(std::string_view method, const std::string& id) const;
+
+  cluster::test_queue& queue_;
+  std::string token_;
+  std::shared_ptr<const option_parser> parser_;
+};
+
+}  // namespace chaperon::api
