@@ -2,12 +2,14 @@
 # Builds the tests with sanitizers and runs the subsets that fit the CI time limit:
 #   asan: AddressSanitizer + UndefinedBehaviorSanitizer; every unit test, and the integration
 #         tests of the engine's own code paths (control flow, WebSocket sessions, load models,
-#         hostile peers, signals) -- the nginx/CLI/demo-target suites add little there and cost
+#         hostile peers, signals, the original's session functions, DNS, TLS, invalid URLs)
+#         -- the nginx/CLI/demo-target suites add little there and cost
 #         minutes. The two latency-accuracy tests are left out: sanitizers slow the generator
 #         several times, so they would measure the sanitizer, not the engine.
 #   tsan: ThreadSanitizer; every unit test, and the integration tests that run several worker
 #         threads at once or signal across threads (control flow, load models, nginx load with
-#         two workers, WebSocket sessions, hostile peers, signals), again without
+#         two workers, WebSocket sessions, hostile peers, signals, the original's session
+#         functions, DNS lookups answered from the lookup thread), again without
 #         the two latency-accuracy tests, and without the streamed-huge-body test, whose RSS
 #         budget TSan's shadow memory exceeds (memory bounds are the other jobs' to check).
 # .ci/run runs both (all).
@@ -36,7 +38,7 @@ if [[ $which == asan || $which == all ]]; then
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   ctest --test-dir build-asan --output-on-failure --timeout 300 -j2 -L unit
   ctest --test-dir build-asan --output-on-failure --timeout 300 -j2 -L integration \
-    -R '^(ControlFlow|Peers/WsSession|load_models|Hostile|AbortSignal)' \
+    -R '^(ControlFlow|Peers/WsSession|load_models|Hostile|AbortSignal|SessionCompat|Dns|Tls|urls)' \
     -E 'load_models\.(open_model_percentiles|stall_is_visible)'
 fi
 
@@ -45,6 +47,6 @@ if [[ $which == tsan || $which == all ]]; then
   export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
   ctest --test-dir build-tsan --output-on-failure --timeout 300 -j2 -L unit
   ctest --test-dir build-tsan --output-on-failure --timeout 300 -j1 -L integration \
-    -R '^(ControlFlow|load_models|NginxLoad|Peers/WsSession|AbortSignal|Hostile)' \
+    -R '^(ControlFlow|load_models|NginxLoad|Peers/WsSession|AbortSignal|Hostile|SessionCompat|Dns)' \
     -E 'load_models\.(open_model_percentiles|stall_is_visible)|HostilePeer\.StreamedHugeBody'
 fi

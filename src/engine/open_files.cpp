@@ -29,8 +29,9 @@ void check_open_files(std::size_t concurrent_sessions, const json& config) {
       " sessions at once, each with at least one connection, but this process may open only " +
       std::to_string(limits.soft) + " files (hard limit " + std::to_string(limits.hard) +
       ", " + std::to_string(reserved_descriptors) +
-      " kept for other use); run fewer sessions per process (split the test over processes or "
-      "machines with --share I/N and add the results up with chaperon merge), raise the limit "
+      " kept for other use); run fewer sessions per process (spread the test over a cluster: "
+      "chaperon master and several chaperon worker processes; or run --share I/N in each "
+      "process and add the results up with chaperon merge), raise the limit "
       "(ulimit -n / LimitNOFILE), or set config check_open_files=false");
 }
 
