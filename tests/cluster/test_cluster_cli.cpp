@@ -1,6 +1,6 @@
 // The cluster as a user runs it: real processes of the chaperon binary (a master and workers on
-// 127.0.0.1, the clients schedule, cancel and status) against nginx, whose own request counter
-// is the truth. Every wait is bounded: output lines, process exits, or status polled until a
+// 127.0.0.1, the clients schedule, cancel and status, the master's HTTP API through curl)
+// against nginx, whose own request counter is the truth. Every wait is bounded: output lines, process exits, or status polled until a
 // deadline.
 #include <gtest/gtest.h>
 
@@ -158,6 +158,33 @@ class ClusterCli : public ::testing::Test {
     return dir_.path() / ("cluster-" + id + ".csv");
   }
 
+  // A master serving the API on a port of its choosing (from its ready line) with api_token.
+  void start_api_master() {
+    start_master({"--api-listen", "127.0.0.1:0", "--api-token", api_token});
+    auto line = master_->wait_for_line(
+        [](std::string_view l) { return l.find("api listening on http://") != l.npos; }, 10s);
+    ASSERT_TRUE(line) << master_->stdout_text() << master_->stderr_text();
+    api_url_ = line->substr(line->find("http://"));
+  }
+
+  struct http_reply {
+    int status = 0;
+    std::string body;
+  };
+  // curl against the API: `args` are curl's options before the URL, `path` follows api_url_.
+  http_reply http(std::vector<std::string> args, const std::string& path) const {
+    args.insert(args.begin(), {"/usr/bin/curl", "-s", "--max-time", "10", "-w", "\n%{http_code}"});
+    args.push_back(api_url_ + path);
+    auto r = run_command(process_options{std::move(args), dir_.path()},
+                         chaperon::itest::cli_command_timeout);
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    const auto last = r.out.rfind('\n');
+    if (last == std::string::npos) return {};
+    return {std::atoi(r.out.c_str() + last + 1), r.out.substr(0, last)};
+  }
+
+  static constexpr const char* api_token = "api-s3cret";
+  std::string api_url_;
   static inline chaperon::itest::nginx_suite peers_;
   temp_dir dir_;
   std::uint16_t master_port_ = 0;
@@ -290,14 +317,34 @@ TEST_F(ClusterCli, AWorkerKilledMidRunLeavesPartialResultsNamingIt) {
   const auto line = wait_finished(id, 30s);
   EXPECT_LT(std::chrono::steady_clock::now() - scheduled_at, duration + 5s);
   EXPECT_NE(line.find("PARTIAL"), std::string::npos) << line;
+  // The summary ends with the results line: then the whole report is out.
+  ASSERT_TRUE(master_->wait_for_line(
+      [](std::string_view l) { return l.starts_with("results: "); }, 10s))
+      << master_->stdout_text();
   const auto out = master_->stdout_text();
   EXPECT_NE(out.find("lost node: two"), std::string::npos) << out;
 
   const auto info = nlohmann::json::parse(
       read_text_file(dir_.path() / ("cluster-" + id + ".config.json")));
   EXPECT_TRUE(info["partial"].get<bool>()) << info.dump(2);
-  ASSERT_EQ(info["cluster"]["lost"].size(), 1u) << info.dump(2);
-  EXPECT_TRUE(info["cluster"]["lost"][0].get<std::string>().starts_with("two")) << info.dump(2);
+  const auto& cluster = info["cluster"];
+  ASSERT_EQ(cluster["lost"].size(), 1u) << info.dump(2);
+  EXPECT_TRUE(cluster["lost"][0].get<std::string>().starts_with("two")) << info.dump(2);
+  // The lost share: two's part of the 42 sessions (no arrival rate here), none of which is in
+  // the merged results, which hold the sessions of the other two nodes.
+  const auto lost = cluster["lost_sessions"].get<std::uint64_t>();
+  EXPECT_GT(lost, 0u) << info.dump(2);
+  EXPECT_LT(lost, 42u) << info.dump(2);
+  EXPECT_EQ(cluster["lost_arrivals"].get<std::uint64_t>(), 0u) << info.dump(2);
+  ASSERT_EQ(cluster["lost_shares"].size(), 1u) << info.dump(2);
+  const auto share = cluster["lost_shares"][0].get<std::string>();
+  EXPECT_TRUE(share.starts_with(fmt::format("two: {} sessions, 0 arrivals missing", lost)))
+      << share;
+  EXPECT_NE(out.find(fmt::format("  lost share: {} sessions, 0 arrivals did not run", lost)),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("  lost share of " + share), std::string::npos) << out;
+  EXPECT_NE(out.find(fmt::format("sessions: {} started", 42 - lost)), std::string::npos) << out;
 }
 
 TEST_F(ClusterCli, AWorkerOutlivesItsMasterAndJoinsTheNextOne) {
@@ -357,12 +404,80 @@ TEST_F(ClusterCli, ATestNoNodeCanRunFailsWithItsReasonAndTheQueueGoesOn) {
       << master_->stdout_text();
 }
 
+TEST_F(ClusterCli, TheApiSchedulesATestThatRunsOnTheCluster) {
+  start_api_master();
+  start_worker("one");
+  wait_for_workers(1);
+
+  auto r = http({}, "/healthcheck");  // no auth
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.body.starts_with("Chaperon @ ")) << r.body;
+  r = http({"-H", "Authorization: Bearer wrong"}, "/load_tests");
+  EXPECT_EQ(r.status, 401) << r.body;
+  r = http({}, "/load_tests");
+  EXPECT_EQ(r.status, 401) << r.body;
+  r = http({"-u", std::string("chaperon:") + api_token}, "/load_tests");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(nlohmann::json::parse(r.body),
+            nlohmann::json::parse(R"({"running":[],"scheduled":[]})"));
+
+  const auto body = nlohmann::json{
+      {"load_tests",
+       {{{"test", "Demo.Rest"},
+         {"options",
+          {{"config", {{"base_url", nginx().url()}, {"rounds", 2}, {"think_time", "0ms"}}}}}}}}};
+  const auto before = nginx().counters();
+  r = http({"-H", std::string("Authorization: Bearer ") + api_token, "-H",
+            "Content-Type: application/json", "--data-binary", body.dump()},
+           "/load_tests");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto scheduled = nlohmann::json::parse(r.body);
+  ASSERT_EQ(scheduled["scheduled"].size(), 1u) << r.body;
+  const auto id = scheduled["scheduled"][0].get<std::string>();
+  const auto line = wait_finished(id);
+  const auto after = nginx().counters();
+  EXPECT_NE(line.find("finished on"), std::string::npos) << line;
+  for (const char* node : {"master", "one"}) EXPECT_NE(line.find(node), std::string::npos);
+  // As MergedCountsEqualNginxAndASingleProcessRun: 364 requests, and nginx's count agrees.
+  const auto rows = rows_and_counts(read_text_file(export_of(id)));
+  EXPECT_EQ(total_count(rows), 364u);
+  EXPECT_EQ(after.requests - before.requests, total_count(rows) + 1);
+}
+
+TEST_F(ClusterCli, TheApiRefusesAPublicAddressWithoutAToken) {
+  const auto listen = "127.0.0.1:" + std::to_string(chaperon::itest::free_tcp_port());
+  auto r = cli({"master", "--listen", listen, "--api-listen", "0.0.0.0:0"});
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_NE(r.err.find("refusing to serve 0.0.0.0:0 without a token"), std::string::npos)
+      << describe(r);
+  // The original's environment variables name the address the same way.
+  r = run_command(process_options{{"/usr/bin/env", "CHAPERON_IP=0.0.0.0", "CHAPERON_PORT=0",
+                                   CHAPERON_CLI_BINARY, "master", "--listen", listen},
+                                  {}},
+                  chaperon::itest::cli_command_timeout);
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_NE(r.err.find("refusing to serve 0.0.0.0:0 without a token"), std::string::npos)
+      << describe(r);
+  r = run_command(process_options{{"/usr/bin/env", "CHAPERON_PORT=http", CHAPERON_CLI_BINARY,
+                                   "master", "--listen", listen},
+                                  {}},
+                  chaperon::itest::cli_command_timeout);
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_NE(r.err.find("CHAPERON_PORT: 'http'"), std::string::npos) << describe(r);
+  // A taken port (nginx's).
+  const auto taken = "127.0.0.1:" + std::to_string(nginx().port());
+  r = cli({"master", "--listen", listen, "--api-listen", taken});
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_NE(r.err.find("api: cannot listen on " + taken), std::string::npos) << describe(r);
+}
+
 TEST_F(ClusterCli, MalformedInputNamesTheFlagAndExits2) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
       {{"master"}, "--listen"},
       {{"master", "--listen", "127.0.0.1:1", "--expect-workers-wait", "soon"},
        "--expect-workers-wait"},
       {{"worker", "--master", "127.0.0.1:1", "--capacity", "many"}, "--capacity"},
+      {{"master", "--listen", "127.0.0.1:1", "--capacity", "-3"}, "--capacity"},
       {{"schedule", "Demo.Rest", "--master", "127.0.0.1:1", "--threshold", "p99<<1"},
        "--threshold"},
       {{"schedule", "Demo.Nope", "--master", "127.0.0.1:1"}, "Demo.Nope"},
