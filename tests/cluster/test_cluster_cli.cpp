@@ -97,9 +97,12 @@ class ClusterCli : public ::testing::Test {
     FAIL() << "the master did not start: " << master_->stderr_text();
   }
 
-  child_process& start_worker(const std::string& name, const std::string& with_token = token) {
-    workers_.push_back(spawn({"worker", "--master", master_address(), "--token", with_token,
-                              "--threads", "1", "--name", name}));
+  child_process& start_worker(const std::string& name, const std::string& with_token = token,
+                              const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args{"worker",  "--master", master_address(), "--token", with_token,
+                                  "--threads", "1",      "--name",         name};
+    args.insert(args.end(), extra.begin(), extra.end());
+    workers_.push_back(spawn(std::move(args)));
     return *workers_.back();
   }
 
@@ -156,6 +159,59 @@ class ClusterCli : public ::testing::Test {
   // The CSV the master exported for test `id` (the test id goes into the file name).
   fs::path export_of(const std::string& id) const {
     return dir_.path() / ("cluster-" + id + ".csv");
+  }
+
+  // Schedules Demo.Rest (about 2 s), kills worker `name` with SIGKILL mid-run and checks that
+  // the master finishes in time with partial results that name it and its lost share, which it
+  // returns (sessions; 0 after a failed check).
+  std::uint64_t kill_mid_run(child_process& victim, const std::string& name) {
+    // Each session: 20 rounds of 3 requests and 100 ms think time, about 2 s (+ up to 0.2 s of
+    // random start delay).
+    constexpr auto duration = 2200ms;
+    const auto before = nginx().counters();
+    const auto scheduled_at = std::chrono::steady_clock::now();
+    const auto id = schedule(rest_config(nginx().url(), 20, "100ms"));
+    // Mid-run: the test runs and nginx has seen its first requests.
+    status_until([&](const std::string& s) {
+      return s.find(id + "  Demo.Rest  running") != std::string::npos &&
+             nginx().counters().requests > before.requests + 50;
+    });
+    EXPECT_EQ(::kill(victim.pid(), SIGKILL), 0);
+    const auto line = wait_finished(id, 30s);
+    EXPECT_LT(std::chrono::steady_clock::now() - scheduled_at, duration + 5s);
+    EXPECT_NE(line.find("PARTIAL"), std::string::npos) << line;
+    // The summary ends with the results line: then the whole report is out.
+    EXPECT_TRUE(master_->wait_for_line(
+        [](std::string_view l) { return l.starts_with("results: "); }, 10s))
+        << master_->stdout_text();
+    const auto out = master_->stdout_text();
+    EXPECT_NE(out.find("lost node: " + name), std::string::npos) << out;
+
+    const auto info = nlohmann::json::parse(
+        read_text_file(dir_.path() / ("cluster-" + id + ".config.json")));
+    EXPECT_TRUE(info["partial"].get<bool>()) << info.dump(2);
+    const auto& cluster = info["cluster"];
+    if (cluster["lost"].size() != 1 || cluster["lost_shares"].size() != 1) {
+      ADD_FAILURE() << "not one lost node:\n" << info.dump(2);
+      return 0;
+    }
+    EXPECT_TRUE(cluster["lost"][0].get<std::string>().starts_with(name)) << info.dump(2);
+    // The lost share: the victim's part of the 42 sessions (no arrival rate here), none of
+    // which is in the merged results, which hold the sessions of the other nodes.
+    const auto lost = cluster["lost_sessions"].get<std::uint64_t>();
+    EXPECT_GT(lost, 0u) << info.dump(2);
+    EXPECT_LT(lost, 42u) << info.dump(2);
+    EXPECT_EQ(cluster["lost_arrivals"].get<std::uint64_t>(), 0u) << info.dump(2);
+    const auto share = cluster["lost_shares"][0].get<std::string>();
+    EXPECT_TRUE(share.starts_with(fmt::format("{}: {} sessions, 0 arrivals missing", name, lost)))
+        << share;
+    EXPECT_NE(out.find(fmt::format("  lost share: {} sessions, 0 arrivals did not run", lost)),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("  lost share of " + share), std::string::npos) << out;
+    EXPECT_NE(out.find(fmt::format("sessions: {} started", 42 - lost)), std::string::npos)
+        << out;
+    return lost;
   }
 
   // A master serving the API on a port of its choosing (from its ready line) with api_token.
@@ -301,50 +357,20 @@ TEST_F(ClusterCli, AWorkerKilledMidRunLeavesPartialResultsNamingIt) {
   start_worker("one");
   auto& victim = start_worker("two");
   wait_for_workers(2);
+  // Three equal nodes: about a third of the sessions.
+  const auto lost = kill_mid_run(victim, "two");
+  EXPECT_GE(lost, 13u);
+  EXPECT_LE(lost, 15u);
+}
 
-  // Each session: 20 rounds of 3 requests and 100 ms think time, about 2 s (+ up to 0.2 s of
-  // random start delay).
-  constexpr auto duration = 2200ms;
-  const auto before = nginx().counters();
-  const auto scheduled_at = std::chrono::steady_clock::now();
-  const auto id = schedule(rest_config(nginx().url(), 20, "100ms"));
-  // Mid-run: the test runs and nginx has seen its first requests.
-  status_until([&](const std::string& s) {
-    return s.find(id + "  Demo.Rest  running") != std::string::npos &&
-           nginx().counters().requests > before.requests + 50;
-  });
-  ASSERT_EQ(::kill(victim.pid(), SIGKILL), 0);
-  const auto line = wait_finished(id, 30s);
-  EXPECT_LT(std::chrono::steady_clock::now() - scheduled_at, duration + 5s);
-  EXPECT_NE(line.find("PARTIAL"), std::string::npos) << line;
-  // The summary ends with the results line: then the whole report is out.
-  ASSERT_TRUE(master_->wait_for_line(
-      [](std::string_view l) { return l.starts_with("results: "); }, 10s))
-      << master_->stdout_text();
-  const auto out = master_->stdout_text();
-  EXPECT_NE(out.find("lost node: two"), std::string::npos) << out;
-
-  const auto info = nlohmann::json::parse(
-      read_text_file(dir_.path() / ("cluster-" + id + ".config.json")));
-  EXPECT_TRUE(info["partial"].get<bool>()) << info.dump(2);
-  const auto& cluster = info["cluster"];
-  ASSERT_EQ(cluster["lost"].size(), 1u) << info.dump(2);
-  EXPECT_TRUE(cluster["lost"][0].get<std::string>().starts_with("two")) << info.dump(2);
-  // The lost share: two's part of the 42 sessions (no arrival rate here), none of which is in
-  // the merged results, which hold the sessions of the other two nodes.
-  const auto lost = cluster["lost_sessions"].get<std::uint64_t>();
-  EXPECT_GT(lost, 0u) << info.dump(2);
-  EXPECT_LT(lost, 42u) << info.dump(2);
-  EXPECT_EQ(cluster["lost_arrivals"].get<std::uint64_t>(), 0u) << info.dump(2);
-  ASSERT_EQ(cluster["lost_shares"].size(), 1u) << info.dump(2);
-  const auto share = cluster["lost_shares"][0].get<std::string>();
-  EXPECT_TRUE(share.starts_with(fmt::format("two: {} sessions, 0 arrivals missing", lost)))
-      << share;
-  EXPECT_NE(out.find(fmt::format("  lost share: {} sessions, 0 arrivals did not run", lost)),
-            std::string::npos)
-      << out;
-  EXPECT_NE(out.find("  lost share of " + share), std::string::npos) << out;
-  EXPECT_NE(out.find(fmt::format("sessions: {} started", 42 - lost)), std::string::npos) << out;
+TEST_F(ClusterCli, TheMastersCapacityWeighsItsShare) {
+  start_master({"--capacity", "1"});
+  auto& victim = start_worker("big", token, {"--capacity", "3"});
+  wait_for_workers(1);
+  // The worker holds 3 of 4 parts, about 31 of the 42 sessions (an equal split: 21).
+  const auto lost = kill_mid_run(victim, "big");
+  EXPECT_GE(lost, 30u);
+  EXPECT_LE(lost, 32u);
 }
 
 TEST_F(ClusterCli, AWorkerOutlivesItsMasterAndJoinsTheNextOne) {
