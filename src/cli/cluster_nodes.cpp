@@ -151,7 +151,8 @@ std::string api_listen_of(const master_command& command) {
   const char* port = std::getenv("CHAPERON_PORT");
   if (port == nullptr || *port == '\0') return "";
   const std::string p = port;
-  if (p.find_first_not_of("0123456789") != std::string::npos || p.size() > 5 || std::stoi(p) > 65535)
+  if (p.find_first_not_of("0123456789") != std::string::npos || p.size() > 5 ||
+      std::stoi(p) > 65535)
     throw error("env CHAPERON_PORT: '" + p + "' is not a port number");
   const char* ip = std::getenv("CHAPERON_IP");
   std::string host = ip != nullptr && *ip != '\0' ? ip : "127.0.0.1";
@@ -162,10 +163,9 @@ std::string api_listen_of(const master_command& command) {
 // The API over the master's queue, or none when it was not asked for. Throws chaperon::error
 // naming the address when it refuses to serve (a taken port, no token on a public address).
 std::unique_ptr<api::api_server> start_api(const master_command& command, cluster::master& m) {
-  const auto listen = api_listen_of(command);
-  if (listen.empty()) return nullptr;
+  if (command.api_listen.empty()) return nullptr;
   api::api_options options;
-  options.listen = listen;
+  options.listen = command.api_listen;
   options.token = command.api_token;
   options.insecure = command.api_insecure;
   return std::make_unique<api::api_server>(m, std::move(options));
@@ -194,6 +194,7 @@ int run_master(master_command command) {
     options.expect_workers_wait = std::chrono::duration_cast<std::chrono::milliseconds>(*wait);
   }
   make_export_options(command.exports);  // a bad --format fails now, not after the first test
+  command.api_listen = api_listen_of(command);
   master_console console(command.exports, s3_upload_of(command.exports));
   options.on_progress = [&console](const progress_snapshot& p) { console.progress(p); };
 
@@ -210,7 +211,7 @@ int run_master(master_command command) {
   std::cout << "chaperon master: listening on " << listen_host(options.listen) << ":" << m.port()
             << (options.work ? "" : " (runs no sessions itself)") << std::endl;
   if (api) {
-    std::cout << "chaperon master: api listening on http://" << listen_host(api_listen_of(command))
+    std::cout << "chaperon master: api listening on http://" << listen_host(command.api_listen)
               << ":" << api->port() << (command.api_token.empty() ? " (no token)" : "")
               << std::endl;
   }

@@ -1,7 +1,7 @@
 // The cluster as a user runs it: real processes of the chaperon binary (a master and workers on
 // 127.0.0.1, the clients schedule, cancel and status, the master's HTTP API through curl)
-// against nginx, whose own request counter is the truth. Every wait is bounded: output lines, process exits, or status polled until a
-// deadline.
+// against nginx, whose own request counter is the truth. Every wait is bounded: output lines,
+// process exits, or status polled until a deadline.
 #include <gtest/gtest.h>
 
 #include <signal.h>
