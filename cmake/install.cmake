@@ -1,8 +1,8 @@
-# `cmake --install <build> --prefix <dir>`: the headers, libchaperon.a, libchaperon_main.a and
-# libchaperon_cluster.a (which the command line links), the
+# `cmake --install <build> --prefix <dir>`: the headers, libchaperon.a, libchaperon_main.a,
+# libchaperon_cluster.a and libchaperon_api.a (which the command line links), the
 # chaperon binary with the examples, and the CMake package that find_package(chaperon) reads:
 #   <prefix>/lib/cmake/chaperon/chaperonConfig.cmake, chaperonConfigVersion.cmake,
-#   chaperonTargets.cmake (chaperon::chaperon, chaperon::main, chaperon::cluster),
+#   chaperonTargets.cmake (chaperon::chaperon, chaperon::main, chaperon::cluster, chaperon::api),
 #   chaperon_load_test.cmake.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
@@ -11,7 +11,7 @@ set(CHAPERON_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/chaperon)
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/chaperon
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
-install(TARGETS chaperon chaperon_main chaperon_cluster EXPORT chaperonTargets
+install(TARGETS chaperon chaperon_main chaperon_cluster chaperon_api EXPORT chaperonTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 if(TARGET chaperon-cli)
   install(TARGETS chaperon-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

@@ -59,6 +59,19 @@ void add_tls(CLI::App& app, std::string& ca, std::string& cert, std::string& key
   k->needs(c);
 }
 
+// The HTTP control API beside the master (api_server.hpp); its env variables are the original's.
+void add_api(CLI::App& m, master_command& c) {
+  m.add_option("--api-listen", c.api_listen,
+               "Serve the HTTP API on ADDR:PORT (default: env CHAPERON_IP:CHAPERON_PORT when "
+               "CHAPERON_PORT is set, CHAPERON_IP defaulting to 127.0.0.1)");
+  m.add_option("--api-token", c.api_token,
+               "Token the API requires: basic auth user chaperon, or Bearer (default: env "
+               "CHAPERON_API_TOKEN)")
+      ->envname("CHAPERON_API_TOKEN");
+  m.add_flag("--api-insecure", c.api_insecure,
+             "Serve the API without a token on a non-loopback address");
+}
+
 void add_master(CLI::App& app, cluster_flags& f) {
   auto& o = f.master_opts.options;
   auto* m = f.master = app.add_subcommand(
@@ -71,7 +84,11 @@ void add_master(CLI::App& app, cluster_flags& f) {
                 "Start a test only once this many workers have joined");
   m->add_option("--expect-workers-wait", f.master_opts.expect_workers_wait,
                 "How long a test waits for --expect-workers before it fails (default 60s)");
+  m->add_option("--capacity", o.capacity,
+                "Sessions the master itself can hold (its weight in shares; default: an equal "
+                "part)");
   m->add_option("--name", o.name, "This node's name in results and status");
+  add_api(*m, f.master_opts);
   add_tls(*m, o.tls_ca, o.tls_cert, o.tls_key,
           "Require peers to present a certificate signed by this CA (PEM)");
   f.master_opts.exports.tag = "cluster";
@@ -160,8 +177,9 @@ int status(const cluster::control_client_options& o) {
   print_tests("scheduled", s.scheduled);
   std::cout << "workers:" << (s.workers.empty() ? " (none)" : "") << "\n";
   for (const auto& w : s.workers) {
-    std::cout << fmt::format("  {}  {}  capacity {}  threads {}  version {}\n", w.id, w.name,
-                             w.capacity, w.threads, w.version);
+    std::cout << fmt::format("  {}  {}  capacity {}  threads {}  version {}{}\n", w.id, w.name,
+                             w.capacity, w.threads, w.version,
+                             w.version_differs ? " (differs from the master's)" : "");
   }
   return 0;
 }

@@ -2,12 +2,14 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <iostream>
 #include <mutex>
 #include <set>
 
 #include <CLI/CLI.hpp>
 
+#include "api/api_server.hpp"
 #include "chaperon/error.hpp"
 #include "chaperon/load_test.hpp"
 #include "chaperon/run.hpp"
@@ -54,6 +56,11 @@ class master_console {
               << (partial ? "finished with PARTIAL results" : "finished") << " on "
               << joined(out.nodes) << "\n";
     for (const auto& lost : out.lost) std::cout << "  lost node: " << lost << "\n";
+    if (!out.lost.empty()) {
+      std::cout << "  lost share: " << out.lost_sessions << " sessions, " << out.lost_arrivals
+                << " arrivals did not run\n";
+    }
+    for (const auto& share : out.lost_shares) std::cout << "  lost share of " << share << "\n";
     for (const auto& e : out.errors) std::cout << "  error: " << e << "\n";
     try {
       json info = report_of(spec, out);
@@ -113,7 +120,12 @@ class master_console {
       info = {{"load_test", spec.load_test}, {"runtime_config", spec.config},
               {"partial", out.results.partial}};
     }
-    info["cluster"] = {{"nodes", out.nodes}, {"lost", out.lost}, {"errors", out.errors}};
+    info["cluster"] = {{"nodes", out.nodes},
+                       {"lost", out.lost},
+                       {"errors", out.errors},
+                       {"lost_sessions", out.lost_sessions},
+                       {"lost_arrivals", out.lost_arrivals},
+                       {"lost_shares", out.lost_shares}};
     return info;
   }
 
@@ -131,6 +143,32 @@ class master_console {
 std::string listen_host(const std::string& listen) {
   auto colon = listen.rfind(':');
   return colon == std::string::npos ? listen : listen.substr(0, colon);
+}
+
+// --api-listen, or else CHAPERON_PORT with CHAPERON_IP as the original reads them; "" for none.
+std::string api_listen_of(const master_command& command) {
+  if (!command.api_listen.empty()) return command.api_listen;
+  const char* port = std::getenv("CHAPERON_PORT");
+  if (port == nullptr || *port == '\0') return "";
+  const std::string p = port;
+  if (p.find_first_not_of("0123456789") != std::string::npos || p.size() > 5 ||
+      std::stoi(p) > 65535)
+    throw error("env CHAPERON_PORT: '" + p + "' is not a port number");
+  const char* ip = std::getenv("CHAPERON_IP");
+  std::string host = ip != nullptr && *ip != '\0' ? ip : "127.0.0.1";
+  if (host.find(':') != std::string::npos && !host.starts_with('[')) host = "[" + host + "]";
+  return host + ":" + p;
+}
+
+// The API over the master's queue, or none when it was not asked for. Throws chaperon::error
+// naming the address when it refuses to serve (a taken port, no token on a public address).
+std::unique_ptr<api::api_server> start_api(const master_command& command, cluster::master& m) {
+  if (command.api_listen.empty()) return nullptr;
+  api::api_options options;
+  options.listen = command.api_listen;
+  options.token = command.api_token;
+  options.insecure = command.api_insecure;
+  return std::make_unique<api::api_server>(m, std::move(options));
 }
 
 // Watches the queue until a signal stops the master.
@@ -156,6 +194,7 @@ int run_master(master_command command) {
     options.expect_workers_wait = std::chrono::duration_cast<std::chrono::milliseconds>(*wait);
   }
   make_export_options(command.exports);  // a bad --format fails now, not after the first test
+  command.api_listen = api_listen_of(command);
   master_console console(command.exports, s3_upload_of(command.exports));
   options.on_progress = [&console](const progress_snapshot& p) { console.progress(p); };
 
@@ -165,10 +204,19 @@ int run_master(master_command command) {
                                         const cluster::cluster_results& out) {
     console.finished(id, spec, out);
   });
+  // After the master, and gone before it: the API serves the master's queue. Up before the
+  // ready lines, so that they mean every port is served.
+  auto api = start_api(command, m);
   console.attach(&m);
   std::cout << "chaperon master: listening on " << listen_host(options.listen) << ":" << m.port()
             << (options.work ? "" : " (runs no sessions itself)") << std::endl;
+  if (api) {
+    std::cout << "chaperon master: api listening on http://" << listen_host(command.api_listen)
+              << ":" << api->port() << (command.api_token.empty() ? " (no token)" : "")
+              << std::endl;
+  }
   serve(console, m, interrupts.token());
+  api.reset();
   const auto cancelled = m.queue().cancel_all();
   std::cout << "chaperon master: stopped; " << cancelled << " test(s) cancelled" << std::endl;
   console.attach(nullptr);

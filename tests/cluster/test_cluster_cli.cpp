@@ -1,7 +1,7 @@
 // The cluster as a user runs it: real processes of the chaperon binary (a master and workers on
-// 127.0.0.1, the clients schedule, cancel and status) against nginx, whose own request counter
-// is the truth. Every wait is bounded: output lines, process exits, or status polled until a
-// deadline.
+// 127.0.0.1, the clients schedule, cancel and status, the master's HTTP API through curl)
+// against nginx, whose own request counter is the truth. Every wait is bounded: output lines,
+// process exits, or status polled until a deadline.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -97,9 +97,12 @@ class ClusterCli : public ::testing::Test {
     FAIL() << "the master did not start: " << master_->stderr_text();
   }
 
-  child_process& start_worker(const std::string& name, const std::string& with_token = token) {
-    workers_.push_back(spawn({"worker", "--master", master_address(), "--token", with_token,
-                              "--threads", "1", "--name", name}));
+  child_process& start_worker(const std::string& name, const std::string& with_token = token,
+                              const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args{"worker",  "--master", master_address(), "--token", with_token,
+                                  "--threads", "1",      "--name",         name};
+    args.insert(args.end(), extra.begin(), extra.end());
+    workers_.push_back(spawn(std::move(args)));
     return *workers_.back();
   }
 
@@ -158,6 +161,86 @@ class ClusterCli : public ::testing::Test {
     return dir_.path() / ("cluster-" + id + ".csv");
   }
 
+  // Schedules Demo.Rest (about 2 s), kills worker `name` with SIGKILL mid-run and checks that
+  // the master finishes in time with partial results that name it and its lost share, which it
+  // returns (sessions; 0 after a failed check).
+  std::uint64_t kill_mid_run(child_process& victim, const std::string& name) {
+    // Each session: 20 rounds of 3 requests and 100 ms think time, about 2 s (+ up to 0.2 s of
+    // random start delay).
+    constexpr auto duration = 2200ms;
+    const auto before = nginx().counters();
+    const auto scheduled_at = std::chrono::steady_clock::now();
+    const auto id = schedule(rest_config(nginx().url(), 20, "100ms"));
+    // Mid-run: the test runs and nginx has seen its first requests.
+    status_until([&](const std::string& s) {
+      return s.find(id + "  Demo.Rest  running") != std::string::npos &&
+             nginx().counters().requests > before.requests + 50;
+    });
+    EXPECT_EQ(::kill(victim.pid(), SIGKILL), 0);
+    const auto line = wait_finished(id, 30s);
+    EXPECT_LT(std::chrono::steady_clock::now() - scheduled_at, duration + 5s);
+    EXPECT_NE(line.find("PARTIAL"), std::string::npos) << line;
+    // The summary ends with the results line: then the whole report is out.
+    EXPECT_TRUE(master_->wait_for_line(
+        [](std::string_view l) { return l.starts_with("results: "); }, 10s))
+        << master_->stdout_text();
+    const auto out = master_->stdout_text();
+    EXPECT_NE(out.find("lost node: " + name), std::string::npos) << out;
+
+    const auto info = nlohmann::json::parse(
+        read_text_file(dir_.path() / ("cluster-" + id + ".config.json")));
+    EXPECT_TRUE(info["partial"].get<bool>()) << info.dump(2);
+    const auto& cluster = info["cluster"];
+    if (cluster["lost"].size() != 1 || cluster["lost_shares"].size() != 1) {
+      ADD_FAILURE() << "not one lost node:\n" << info.dump(2);
+      return 0;
+    }
+    EXPECT_TRUE(cluster["lost"][0].get<std::string>().starts_with(name)) << info.dump(2);
+    // The lost share: the victim's part of the 42 sessions (no arrival rate here), none of
+    // which is in the merged results, which hold the sessions of the other nodes.
+    const auto lost = cluster["lost_sessions"].get<std::uint64_t>();
+    EXPECT_GT(lost, 0u) << info.dump(2);
+    EXPECT_LT(lost, 42u) << info.dump(2);
+    EXPECT_EQ(cluster["lost_arrivals"].get<std::uint64_t>(), 0u) << info.dump(2);
+    const auto share = cluster["lost_shares"][0].get<std::string>();
+    EXPECT_TRUE(share.starts_with(fmt::format("{}: {} sessions, 0 arrivals missing", name, lost)))
+        << share;
+    EXPECT_NE(out.find(fmt::format("  lost share: {} sessions, 0 arrivals did not run", lost)),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("  lost share of " + share), std::string::npos) << out;
+    EXPECT_NE(out.find(fmt::format("sessions: {} started", 42 - lost)), std::string::npos)
+        << out;
+    return lost;
+  }
+
+  // A master serving the API on a port of its choosing (from its ready line) with api_token.
+  void start_api_master() {
+    start_master({"--api-listen", "127.0.0.1:0", "--api-token", api_token});
+    auto line = master_->wait_for_line(
+        [](std::string_view l) { return l.find("api listening on http://") != l.npos; }, 10s);
+    ASSERT_TRUE(line) << master_->stdout_text() << master_->stderr_text();
+    api_url_ = line->substr(line->find("http://"));
+  }
+
+  struct http_reply {
+    int status = 0;
+    std::string body;
+  };
+  // curl against the API: `args` are curl's options before the URL, `path` follows api_url_.
+  http_reply http(std::vector<std::string> args, const std::string& path) const {
+    args.insert(args.begin(), {"/usr/bin/curl", "-s", "--max-time", "10", "-w", "\n%{http_code}"});
+    args.push_back(api_url_ + path);
+    auto r = run_command(process_options{std::move(args), dir_.path()},
+                         chaperon::itest::cli_command_timeout);
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    const auto last = r.out.rfind('\n');
+    if (last == std::string::npos) return {};
+    return {std::atoi(r.out.c_str() + last + 1), r.out.substr(0, last)};
+  }
+
+  static constexpr const char* api_token = "api-s3cret";
+  std::string api_url_;
   static inline chaperon::itest::nginx_suite peers_;
   temp_dir dir_;
   std::uint16_t master_port_ = 0;
@@ -274,30 +357,20 @@ TEST_F(ClusterCli, AWorkerKilledMidRunLeavesPartialResultsNamingIt) {
   start_worker("one");
   auto& victim = start_worker("two");
   wait_for_workers(2);
+  // Three equal nodes: about a third of the sessions.
+  const auto lost = kill_mid_run(victim, "two");
+  EXPECT_GE(lost, 13u);
+  EXPECT_LE(lost, 15u);
+}
 
-  // Each session: 20 rounds of 3 requests and 100 ms think time, about 2 s (+ up to 0.2 s of
-  // random start delay).
-  constexpr auto duration = 2200ms;
-  const auto before = nginx().counters();
-  const auto scheduled_at = std::chrono::steady_clock::now();
-  const auto id = schedule(rest_config(nginx().url(), 20, "100ms"));
-  // Mid-run: the test runs and nginx has seen its first requests.
-  status_until([&](const std::string& s) {
-    return s.find(id + "  Demo.Rest  running") != std::string::npos &&
-           nginx().counters().requests > before.requests + 50;
-  });
-  ASSERT_EQ(::kill(victim.pid(), SIGKILL), 0);
-  const auto line = wait_finished(id, 30s);
-  EXPECT_LT(std::chrono::steady_clock::now() - scheduled_at, duration + 5s);
-  EXPECT_NE(line.find("PARTIAL"), std::string::npos) << line;
-  const auto out = master_->stdout_text();
-  EXPECT_NE(out.find("lost node: two"), std::string::npos) << out;
-
-  const auto info = nlohmann::json::parse(
-      read_text_file(dir_.path() / ("cluster-" + id + ".config.json")));
-  EXPECT_TRUE(info["partial"].get<bool>()) << info.dump(2);
-  ASSERT_EQ(info["cluster"]["lost"].size(), 1u) << info.dump(2);
-  EXPECT_TRUE(info["cluster"]["lost"][0].get<std::string>().starts_with("two")) << info.dump(2);
+TEST_F(ClusterCli, TheMastersCapacityWeighsItsShare) {
+  start_master({"--capacity", "1"});
+  auto& victim = start_worker("big", token, {"--capacity", "3"});
+  wait_for_workers(1);
+  // The worker holds 3 of 4 parts, about 31 of the 42 sessions (an equal split: 21).
+  const auto lost = kill_mid_run(victim, "big");
+  EXPECT_GE(lost, 30u);
+  EXPECT_LE(lost, 32u);
 }
 
 TEST_F(ClusterCli, AWorkerOutlivesItsMasterAndJoinsTheNextOne) {
@@ -357,12 +430,80 @@ TEST_F(ClusterCli, ATestNoNodeCanRunFailsWithItsReasonAndTheQueueGoesOn) {
       << master_->stdout_text();
 }
 
+TEST_F(ClusterCli, TheApiSchedulesATestThatRunsOnTheCluster) {
+  start_api_master();
+  start_worker("one");
+  wait_for_workers(1);
+
+  auto r = http({}, "/healthcheck");  // no auth
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.body.starts_with("Chaperon @ ")) << r.body;
+  r = http({"-H", "Authorization: Bearer wrong"}, "/load_tests");
+  EXPECT_EQ(r.status, 401) << r.body;
+  r = http({}, "/load_tests");
+  EXPECT_EQ(r.status, 401) << r.body;
+  r = http({"-u", std::string("chaperon:") + api_token}, "/load_tests");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(nlohmann::json::parse(r.body),
+            nlohmann::json::parse(R"({"running":[],"scheduled":[]})"));
+
+  const auto body = nlohmann::json{
+      {"load_tests",
+       {{{"test", "Demo.Rest"},
+         {"options",
+          {{"config", {{"base_url", nginx().url()}, {"rounds", 2}, {"think_time", "0ms"}}}}}}}}};
+  const auto before = nginx().counters();
+  r = http({"-H", std::string("Authorization: Bearer ") + api_token, "-H",
+            "Content-Type: application/json", "--data-binary", body.dump()},
+           "/load_tests");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto scheduled = nlohmann::json::parse(r.body);
+  ASSERT_EQ(scheduled["scheduled"].size(), 1u) << r.body;
+  const auto id = scheduled["scheduled"][0].get<std::string>();
+  const auto line = wait_finished(id);
+  const auto after = nginx().counters();
+  EXPECT_NE(line.find("finished on"), std::string::npos) << line;
+  for (const char* node : {"master", "one"}) EXPECT_NE(line.find(node), std::string::npos);
+  // As MergedCountsEqualNginxAndASingleProcessRun: 364 requests, and nginx's count agrees.
+  const auto rows = rows_and_counts(read_text_file(export_of(id)));
+  EXPECT_EQ(total_count(rows), 364u);
+  EXPECT_EQ(after.requests - before.requests, total_count(rows) + 1);
+}
+
+TEST_F(ClusterCli, TheApiRefusesAPublicAddressWithoutAToken) {
+  const auto listen = "127.0.0.1:" + std::to_string(chaperon::itest::free_tcp_port());
+  auto r = cli({"master", "--listen", listen, "--api-listen", "0.0.0.0:0"});
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_NE(r.err.find("refusing to serve 0.0.0.0:0 without a token"), std::string::npos)
+      << describe(r);
+  // The original's environment variables name the address the same way.
+  r = run_command(process_options{{"/usr/bin/env", "CHAPERON_IP=0.0.0.0", "CHAPERON_PORT=0",
+                                   CHAPERON_CLI_BINARY, "master", "--listen", listen},
+                                  {}},
+                  chaperon::itest::cli_command_timeout);
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_NE(r.err.find("refusing to serve 0.0.0.0:0 without a token"), std::string::npos)
+      << describe(r);
+  r = run_command(process_options{{"/usr/bin/env", "CHAPERON_PORT=http", CHAPERON_CLI_BINARY,
+                                   "master", "--listen", listen},
+                                  {}},
+                  chaperon::itest::cli_command_timeout);
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_NE(r.err.find("CHAPERON_PORT: 'http'"), std::string::npos) << describe(r);
+  // A taken port (nginx's).
+  const auto taken = "127.0.0.1:" + std::to_string(nginx().port());
+  r = cli({"master", "--listen", listen, "--api-listen", taken});
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_NE(r.err.find("api: cannot listen on " + taken), std::string::npos) << describe(r);
+}
+
 TEST_F(ClusterCli, MalformedInputNamesTheFlagAndExits2) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
       {{"master"}, "--listen"},
       {{"master", "--listen", "127.0.0.1:1", "--expect-workers-wait", "soon"},
        "--expect-workers-wait"},
       {{"worker", "--master", "127.0.0.1:1", "--capacity", "many"}, "--capacity"},
+      {{"master", "--listen", "127.0.0.1:1", "--capacity", "-3"}, "--capacity"},
       {{"schedule", "Demo.Rest", "--master", "127.0.0.1:1", "--threshold", "p99<<1"},
        "--threshold"},
       {{"schedule", "Demo.Nope", "--master", "127.0.0.1:1"}, "Demo.Nope"},

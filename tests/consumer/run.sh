@@ -22,10 +22,11 @@ fail() { echo "consumer: FAIL: $*" >&2; exit 1; }
 
 # What the install holds must be built first; then the package goes to a prefix of its own.
 [[ -f $build/CMakeCache.txt ]] || cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$jobs" --target chaperon chaperon_main chaperon-cli chaperon-demo
+cmake --build "$build" -j"$jobs" --target chaperon chaperon_main chaperon_cluster chaperon_api \
+  chaperon-cli chaperon-demo
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 for f in include/chaperon/chaperon.hpp include/chaperon/main.hpp lib/libchaperon.a \
-    lib/libchaperon_main.a lib/cmake/chaperon/chaperonConfig.cmake \
+    lib/libchaperon_main.a lib/libchaperon_cluster.a lib/libchaperon_api.a lib/cmake/chaperon/chaperonConfig.cmake \
     lib/cmake/chaperon/chaperonConfigVersion.cmake lib/cmake/chaperon/chaperonTargets.cmake; do
   [[ -f $tmp/prefix/$f ]] || fail "the install has no $f"
 done
