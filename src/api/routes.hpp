@@ -10,6 +10,7 @@
 
 #include "api/option_parser.hpp"
 #include "chaperon/config.hpp"
+#include "cluster/master.hpp"
 #include "cluster/queue.hpp"
 
 namespace chaperon::api {
@@ -58,18 +59,25 @@ bool host_is_address(std::string_view host);
 class router {
  public:
   // An empty token: every route is open (the server allows that on loopback addresses only).
+  // `figures` (not owned; may be null) serves results, live figures and /metrics: without
+  // it, those answer 404.
   router(cluster::test_queue& queue, std::string token,
-         std::shared_ptr<const option_parser> parser);
+         std::shared_ptr<const option_parser> parser,
+         const cluster::master* figures = nullptr);
   api_response handle(const api_request& request) const;
 
  private:
   api_response load_tests(const api_request& request) const;
   api_response schedule(std::string_view body) const;
   api_response one_test(std::string_view method, const std::string& id) const;
+  api_response results(std::string_view method, const std::string& id,
+                       std::string_view query) const;
+  api_response metrics(std::string_view method) const;
 
   cluster::test_queue& queue_;
   std::string token_;
   std::shared_ptr<const option_parser> parser_;
+  const cluster::master* figures_;
 };
 
 }  // namespace chaperon::api

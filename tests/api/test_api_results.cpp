@@ -1,0 +1,152 @@
+// The API's figures: an ended test's results in the export formats, the running test's live
+// summary, and /metrics for Prometheus, over real HTTP on 127.0.0.1.
+#include <chaperon/chaperon.hpp>
+
+#include <chaperon/prometheus.hpp>
+
+#include "api/api_fixture.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using chaperon::session;
+using chaperon::task;
+using chaperon::apitest::Api;
+using chaperon::apitest::request;
+using nlohmann::json;
+
+task<> two_gets(session& s) {
+  for (int i = 0; i < 2; ++i) co_await s.get("/api/messages");
+}
+
+// Requests until cancelled.
+task<> steady(session& s) {
+  for (int i = 0; i < 100000; ++i) {
+    co_await s.get("/api/messages");
+    co_await s.delay(std::chrono::milliseconds(5));
+  }
+}
+
+const bool registered = chaperon::register_load_test([] {
+  return chaperon::load_test{"Results.Gets"}.scenario(
+      3, chaperon::make_scenario("TwoGets", two_gets));
+}) && chaperon::register_load_test([] {
+  return chaperon::load_test{"Results.Steady"}.scenario(
+      2, chaperon::make_scenario("Steady", steady));
+});
+
+// A POST /load_tests body with the test's live figures merged every 100 ms.
+std::string fast_body(const std::string& test, const std::string& base_url) {
+  json options{{"config", {{"base_url", base_url}}}, {"threads", 1}, {"interval", "100ms"}};
+  json item{{"test", test}, {"options", options}};
+  return json{{"load_tests", {item}}}.dump();
+}
+
+std::vector<std::string> scheduled_ids(const chaperon::apitest::reply& r) {
+  return json::parse(r.body).at("scheduled").get<std::vector<std::string>>();
+}
+
+TEST_F(Api, results_of_an_ended_test_in_every_format) {
+  start();
+  const auto ids = scheduled_ids(call("POST", "/load_tests", schedule_body("Results.Gets")));
+  ASSERT_EQ(ids.size(), 1u);
+  ASSERT_TRUE(master_->queue().wait_idle(30s));
+
+  const auto base = "/load_tests/" + ids[0] + "/results";
+  auto r = call("GET", base);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("content-type"), "application/json");
+  const auto metrics = json::parse(r.body);
+  ASSERT_TRUE(metrics.is_array());
+  std::int64_t gets = 0;
+  for (const auto& m : metrics) {
+    if (m.value("action", "") == "get" && !m.contains("error"))
+      gets += m["metrics"]["total_count"].get<std::int64_t>();
+  }
+  EXPECT_EQ(gets, 6);  // 3 sessions of 2 requests
+
+  r = call("GET", base + "?format=csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("content-type"), "text/csv; charset=utf-8");
+  EXPECT_TRUE(r.body.starts_with("session_action_name,total_count,")) << r.body;
+  EXPECT_NE(r.body.find(",6,"), std::string::npos) << r.body;
+  EXPECT_EQ(call("GET", base + "?format=JSON").body, call("GET", base).body);
+
+  r = call("GET", base + "?format=xml");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(json::parse(r.body).at("error"), "unknown_format");
+  EXPECT_NE(json::parse(r.body).at("message").get<std::string>().find("'xml'"), std::string::npos);
+
+  EXPECT_EQ(call("POST", base).status, 405);
+  EXPECT_EQ(request(port(), "GET", base).status, 401);
+  r = call("GET", "/load_tests/test-999/results");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(json::parse(r.body).at("error"), "unknown_load_test_id");
+}
+
+TEST_F(Api, results_wait_for_the_end_and_live_figures_show_meanwhile) {
+  start();
+  const auto ids = scheduled_ids(call(
+      "POST", "/load_tests",
+      json{{"load_tests", {json::parse(fast_body("Results.Steady", demo_->url()))["load_tests"][0],
+                           json::parse(schedule_body("Results.Gets"))["load_tests"][0]}}}
+          .dump()));
+  ASSERT_EQ(ids.size(), 2u);
+  ASSERT_TRUE(wait_progress([](const chaperon::progress_snapshot& p) {
+    return p.sessions_active == 2 && p.requests > 0;
+  }));
+
+  auto r = call("GET", "/load_tests/" + ids[0] + "/results");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(json::parse(r.body).at("error"), "load_test_running");
+  r = call("GET", "/load_tests/" + ids[1] + "/results?format=csv");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(json::parse(r.body).at("error"), "load_test_scheduled");
+
+  const auto status = json::parse(call("GET", "/load_tests/" + ids[0]).body);
+  ASSERT_TRUE(status.contains("live")) << status.dump();
+  const auto& live = status["live"];
+  EXPECT_GT(live.at("requests").get<std::uint64_t>(), 0u);
+  EXPECT_EQ(live.at("errors"), 0);
+  EXPECT_EQ(live.at("sessions_active"), 2);
+  EXPECT_EQ(live.at("sessions_done"), 0);
+  EXPECT_GE(live.at("requests_per_second").get<double>(), 0.0);
+  EXPECT_FALSE(json::parse(call("GET", "/load_tests/" + ids[1]).body).contains("live"));
+
+  r = call("GET", "/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type"), chaperon::prometheus_content_type);
+  EXPECT_NE(r.body.find("chaperon_requests_total{"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("chaperon_sessions_active 2"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("load_test=\"Results.Steady\""), std::string::npos) << r.body;
+  EXPECT_EQ(request(port(), "GET", "/metrics").status, 401);
+  EXPECT_EQ(call("POST", "/metrics").status, 405);
+
+  // The cancelled test's results are what it measured until then; the next test runs.
+  EXPECT_EQ(call("DELETE", "/load_tests/" + ids[0]).status, 202);
+  ASSERT_TRUE(master_->queue().wait_idle(30s));
+  EXPECT_FALSE(json::parse(call("GET", "/load_tests/" + ids[0]).body).contains("live"));
+  r = call("GET", "/load_tests/" + ids[0] + "/results?format=csv");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("get("), std::string::npos) << r.body;
+  // No test runs: /metrics shows the last one that ended.
+  r = call("GET", "/metrics");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("load_test=\"Results.Gets\""), std::string::npos) << r.body;
+}
+
+TEST_F(Api, results_of_the_last_tests_are_kept) {
+  start();
+  const auto kept = chaperon::cluster::master::ended_results_kept;
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i <= kept; ++i)
+    ids.push_back(scheduled_ids(call("POST", "/load_tests", schedule_body("Results.Gets")))[0]);
+  ASSERT_TRUE(master_->queue().wait_idle(60s));
+  auto r = call("GET", "/load_tests/" + ids.front() + "/results");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(json::parse(r.body).at("error"), "no_results");
+  EXPECT_EQ(call("GET", "/load_tests/" + ids[1] + "/results").status, 200);
+  EXPECT_EQ(call("GET", "/load_tests/" + ids.back() + "/results").status, 200);
+}
+
+}  // namespace
