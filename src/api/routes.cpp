@@ -171,6 +171,8 @@ api_response router::handle(const api_request& request) const {
   const auto slash = rest.find('/');
   if (slash != std::string_view::npos && rest.substr(slash) == "/results")
     return results(request.method, std::string(rest.substr(0, slash)), query);
+  if (slash != std::string_view::npos && rest.substr(slash) == "/events")
+    return events(request.method, std::string(rest.substr(0, slash)));
   if (slash != std::string_view::npos) return error_response(404, "not_found");
   return one_test(request.method, std::string(rest));
 }
@@ -257,6 +259,32 @@ api_response router::metrics(std::string_view method) const {
     text = prometheus_text(last.second->results);
   }
   return {200, prometheus_content_type, std::move(text), {}};
+}
+
+api_response router::events(std::string_view method, const std::string& id) const {
+  if (method != "GET") return method_not_allowed("GET");
+  if (!figures_) return error_response(404, "not_found");
+  if (!queue_.status(id))
+    return error_response(404, "unknown_load_test_id", "no load test with id " + id);
+  api_response out{200, "text/event-stream", {}, {}};
+  out.stream = id;
+  return out;
+}
+
+stream_step router::step(const std::string& id, std::chrono::steady_clock::duration& sent) const {
+  const auto status = queue_.status(id);
+  if (!status || (status->state != cluster::test_state::scheduled &&
+                  status->state != cluster::test_state::running)) {
+    // An id no longer known has ended long ago (the queue keeps the last 100).
+    const auto body = status ? test_json(*status) : json{{"id", id}, {"state", "unknown"}};
+    return {"event: end\ndata: " + body.dump(-1, ' ', false, json::error_handler_t::replace) +
+                "\n\n",
+            true};
+  }
+  const auto live = figures_ ? figures_->live() : std::nullopt;
+  if (!live || live->test_id != id || live->progress.elapsed == sent) return {};
+  sent = live->progress.elapsed;
+  return {"event: live\ndata: " + live_json(live->progress).dump() + "\n\n", false};
 }
 
 }  // namespace chaperon::api

@@ -149,4 +149,63 @@ TEST_F(Api, results_of_the_last_tests_are_kept) {
   EXPECT_EQ(call("GET", "/load_tests/" + ids.back() + "/results").status, 200);
 }
 
+// The data of the next event named `name` on a stream, skipping comments; null when none came.
+json next_event(chaperon::apitest::connection& c, std::string_view name) {
+  for (;;) {
+    const auto event = c.read_until("\n\n");
+    if (event.empty()) return nullptr;
+    if (!event.starts_with("event: " + std::string(name) + "\n")) continue;
+    const auto data = event.find("data: ");
+    return data == std::string::npos ? json(nullptr) : json::parse(event.substr(data + 6));
+  }
+}
+
+TEST_F(Api, events_stream_live_figures_until_the_end) {
+  chaperon::api::api_options options;
+  options.limits.max_streams = 1;
+  options.limits.stream_poll = 20ms;
+  start(options);
+  const auto ids =
+      scheduled_ids(call("POST", "/load_tests", fast_body("Results.Steady", demo_->url())));
+  ASSERT_EQ(ids.size(), 1u);
+  const auto path = "/load_tests/" + ids[0] + "/events";
+
+  chaperon::apitest::connection c(port());
+  ASSERT_TRUE(c.send(chaperon::apitest::request_text("GET", path, chaperon::apitest::bearer)));
+  const auto head = c.read();
+  ASSERT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("content-type"), "text/event-stream");
+  // Each live event is a new merge of the figures: they grow.
+  const auto first = next_event(c, "live");
+  ASSERT_TRUE(first.is_object());
+  json later;
+  for (int i = 0; i < 50 && (later.is_null() || later.at("requests") == first.at("requests")); ++i)
+    later = next_event(c, "live");
+  ASSERT_TRUE(later.is_object());
+  EXPECT_GT(later.at("requests").get<std::uint64_t>(), first.at("requests").get<std::uint64_t>());
+  EXPECT_GT(later.at("elapsed_s").get<double>(), first.at("elapsed_s").get<double>());
+  EXPECT_EQ(later.at("sessions_total"), 2);
+
+  // Streams are bounded; unknown ids, other methods and missing tokens get the usual answers.
+  auto r = call("GET", path);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(json::parse(r.body).at("error"), "too_many_streams");
+  EXPECT_EQ(call("GET", "/load_tests/test-999/events").status, 404);
+  EXPECT_EQ(call("POST", path).status, 405);
+  EXPECT_EQ(request(port(), "GET", path).status, 401);
+
+  EXPECT_EQ(call("DELETE", "/load_tests/" + ids[0]).status, 202);
+  const auto end = next_event(c, "end");
+  ASSERT_TRUE(end.is_object());
+  EXPECT_EQ(end.at("state"), "cancelled");
+  EXPECT_TRUE(c.closed_within(5s));
+  ASSERT_TRUE(master_->queue().wait_idle(30s));
+
+  // The stream of an ended test is its end at once; the bound counts only open streams.
+  chaperon::apitest::connection again(port());
+  ASSERT_TRUE(again.send(chaperon::apitest::request_text("GET", path, chaperon::apitest::bearer)));
+  ASSERT_EQ(again.read().status, 200);
+  EXPECT_EQ(next_event(again, "end").at("state"), "cancelled");
+}
+
 }  // namespace
