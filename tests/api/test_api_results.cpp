@@ -4,6 +4,9 @@
 
 #include <chaperon/prometheus.hpp>
 
+#include <algorithm>
+#include <cstdio>
+
 #include "api/api_fixture.hpp"
 
 namespace {
@@ -206,6 +209,59 @@ TEST_F(Api, events_stream_live_figures_until_the_end) {
   ASSERT_TRUE(again.send(chaperon::apitest::request_text("GET", path, chaperon::apitest::bearer)));
   ASSERT_EQ(again.read().status, 200);
   EXPECT_EQ(next_event(again, "end").at("state"), "cancelled");
+}
+
+// The sum of a counter's series in Prometheus text.
+double counter_sum(const std::string& text, const std::string& name) {
+  double sum = 0;
+  std::size_t at = 0;
+  while ((at = text.find("\n" + name + "{", at)) != std::string::npos) {
+    const auto end = text.find('\n', at + 1);
+    const auto line = text.substr(at + 1, end - at - 1);
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+    at = end;
+  }
+  return sum;
+}
+
+// With a worker, the live figures and /metrics merge every node's latest report.
+TEST_F(Api, live_figures_and_metrics_merge_the_workers_reports) {
+  start({}, 1);
+  const auto ids =
+      scheduled_ids(call("POST", "/load_tests", fast_body("Results.Steady", demo_->url())));
+  ASSERT_EQ(ids.size(), 1u);
+  std::uint64_t requests = 0;
+  ASSERT_TRUE(wait_progress([&](const chaperon::progress_snapshot& p) {
+    requests = p.requests;
+    return p.sessions_active == 2 && p.requests > 0;
+  }));
+  const auto status = json::parse(call("GET", "/load_tests/" + ids[0]).body);
+  ASSERT_TRUE(status.contains("live")) << status.dump();
+  EXPECT_EQ(status["live"].at("sessions_active"), 2);
+  EXPECT_GE(status["live"].at("requests").get<std::uint64_t>(), requests);
+
+  std::vector<double> ms;
+  std::string text;
+  for (int i = 0; i < 50; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = call("GET", "/metrics");
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                     .count());
+    ASSERT_EQ(r.status, 200);
+    text = r.body;
+  }
+  // Cumulative: the latest scrape counts at least what the merge before it did.
+  EXPECT_GE(counter_sum(text, "chaperon_requests_total"), static_cast<double>(requests)) << text;
+  EXPECT_NE(text.find("chaperon_sessions_active 2"), std::string::npos) << text;
+  std::sort(ms.begin(), ms.end());
+  std::printf("GET /metrics of a running test on 2 nodes: p50 %.3f ms, max %.3f ms\n",
+              ms[ms.size() / 2], ms.back());
+
+  EXPECT_EQ(call("DELETE", "/load_tests/" + ids[0]).status, 202);
+  ASSERT_TRUE(master_->queue().wait_idle(30s));
+  EXPECT_EQ(last_nodes().size(), 2u);
+  const auto results = call("GET", "/load_tests/" + ids[0] + "/results?format=csv");
+  EXPECT_EQ(results.status, 200);
 }
 
 }  // namespace
