@@ -74,6 +74,10 @@ TEST_F(Api, results_of_an_ended_test_in_every_format) {
   EXPECT_TRUE(r.body.starts_with("session_action_name,total_count,")) << r.body;
   EXPECT_NE(r.body.find(",6,"), std::string::npos) << r.body;
   EXPECT_EQ(call("GET", base + "?format=JSON").body, call("GET", base).body);
+  r = call("GET", base + "?format=html");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type"), "text/html; charset=utf-8");
+  EXPECT_NE(r.body.find("<html"), std::string::npos);
 
   r = call("GET", base + "?format=xml");
   EXPECT_EQ(r.status, 400);
