@@ -79,9 +79,9 @@ struct cluster_results {
   bool ok() const { return lost.empty() && errors.empty(); }
 };
 
-// The running test's latest merged live figures, for the HTTP API.
+// The latest merged live figures of the test the queue runs, for the HTTP API.
 struct live_figures {
-  std::string test_id;  // the queue's id; empty for a test started with run() directly
+  std::string test_id;  // the queue's id
   progress_snapshot progress;
 };
 
@@ -118,11 +118,12 @@ class master {
   // as run() does, its results go to the results handler, and a test with errors or lost nodes
   // ends as failed.
   test_queue& queue() noexcept;
-  // The running test's figures from the last look at the nodes' reports (once per interval);
-  // nullopt when no test runs or none was taken yet.
+  // The queue's running test's figures from the last look at the nodes' reports (once per
+  // interval); nullopt when the queue runs none or none was taken yet (a test started with
+  // run() directly is not followed).
   std::optional<live_figures> live() const;
-  // The running test's results so far, merged over every node's latest report, with its
-  // figures; nullopt when no test runs. It parses every report: call it on demand, off the
+  // The queue's running test's results so far, merged over every node's latest report, with
+  // its figures; nullopt when the queue runs none. It parses every report: call it on demand, off the
   // test's thread (the API's scrape does).
   std::optional<std::pair<run_results, live_figures>> live_results() const;
   // The results of one of the last ended_results_kept tests of the queue that ran (whatever
