@@ -21,6 +21,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -59,6 +60,7 @@ int error_status(const boost::system::error_code& ec) {
 struct api_state {
   api_options options;
   std::atomic<std::size_t> active{0};  // before ioc: connections destroyed with it count down
+  std::atomic<std::size_t> streams{0};
   router routes;
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
@@ -67,7 +69,7 @@ struct api_state {
   int port = 0;  // read once at start: the acceptor belongs to the serving threads then
 
   api_state(cluster::master& m, api_options o)
-      : options(std::move(o)), routes(m.queue(), options.token, options.parser) {}
+      : options(std::move(o)), routes(m.queue(), options.token, options.parser, &m) {}
   void accept();
 };
 
@@ -75,8 +77,12 @@ namespace {
 
 class connection : public std::enable_shared_from_this<connection> {
  public:
-  connection(api_state& state, tcp::socket socket) : state_(state), stream_(std::move(socket)) {}
-  ~connection() { --state_.active; }
+  connection(api_state& state, tcp::socket socket)
+      : state_(state), stream_(std::move(socket)), timer_(stream_.get_executor()) {}
+  ~connection() {
+    --state_.active;
+    end_stream();
+  }
 
   void read_request() {
     parser_.emplace();
@@ -120,7 +126,57 @@ class connection : public std::enable_shared_from_this<connection> {
                         req[http::field::authorization], req.body(),
                         req[http::field::host],           req[http::field::origin]};
     auto out = state_.routes.handle(request);
+    if (!out.stream.empty()) return start_stream(std::move(out.stream));
     send(std::move(out), req.keep_alive(), req.version());
+  }
+
+  // An event stream: the head, then events as the router gives them, until the test ends or
+  // the client leaves (a write fails). No Content-Length: the close ends the body.
+  void start_stream(std::string id) {
+    if (++state_.streams > state_.options.limits.max_streams) {
+      --state_.streams;
+      const auto most = std::to_string(state_.options.limits.max_streams);
+      return send({503, "application/json",
+                   error_body("too_many_streams", "event streams open: at most " + most), {}},
+                  false, 11);
+    }
+    streaming_ = true;
+    stream_id_ = std::move(id);
+    write_event(
+        "HTTP/1.1 200 OK\r\nServer: chaperon\r\nContent-Type: text/event-stream\r\n"
+        "Cache-Control: no-store\r\nConnection: close\r\n\r\n: events of " + stream_id_ +
+            "\n\n",
+        false);
+  }
+
+  void next_event() {
+    auto step = state_.routes.step(stream_id_, sent_);
+    if (!step.text.empty()) return write_event(std::move(step.text), step.end);
+    // A comment now and then while nothing is new (a test still waiting): a client that left
+    // is found by the write failing, and frees its place among the streams.
+    if (clock::now() - last_write_ >= state_.options.limits.timeout)
+      return write_event(": waiting\n\n", false);
+    timer_.expires_after(state_.options.limits.stream_poll);
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->next_event();
+    });
+  }
+
+  void write_event(std::string text, bool last) {
+    event_ = std::move(text);
+    last_write_ = clock::now();
+    stream_.expires_after(state_.options.limits.timeout);
+    asio::async_write(stream_, asio::buffer(event_),
+                      [self = shared_from_this(), last](beast::error_code ec, std::size_t) {
+                        if (!ec && !last) return self->next_event();
+                        self->end_stream();  // counts no more while the close drains
+                        self->close();
+                      });
+  }
+
+  void end_stream() {
+    if (streaming_) --state_.streams;
+    streaming_ = false;
   }
 
   void fail(beast::error_code ec) {
@@ -176,6 +232,12 @@ class connection : public std::enable_shared_from_this<connection> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
+  asio::steady_timer timer_;
+  bool streaming_ = false;
+  std::string stream_id_;
+  std::string event_;
+  std::chrono::steady_clock::duration sent_{};
+  std::chrono::steady_clock::time_point last_write_;
 };
 
 }  // namespace

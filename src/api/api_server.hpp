@@ -20,6 +20,10 @@ struct api_limits {
   // A request must arrive whole within this time of its first byte being awaited (slow
   // clients are cut), and an idle keep-alive connection is closed after it.
   std::chrono::milliseconds timeout{5000};
+  // Event streams (GET /load_tests/<id>/events) open at once; more get 503.
+  std::size_t max_streams = 32;
+  // How often a stream looks for new live figures (it sends only new ones).
+  std::chrono::milliseconds stream_poll{200};
 };
 
 struct api_options {

@@ -2,6 +2,7 @@
 // The API's routes, apart from HTTP transport: a parsed request in, the response to send out.
 // Kept free of Beast and Asio so that tests and the fuzz harness can call it directly.
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -10,6 +11,7 @@
 
 #include "api/option_parser.hpp"
 #include "chaperon/config.hpp"
+#include "cluster/master.hpp"
 #include "cluster/queue.hpp"
 
 namespace chaperon::api {
@@ -28,6 +30,15 @@ struct api_response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type
+  // Set: instead of this response, the server streams the events of this test (router::step).
+  std::string stream{};
+};
+
+// A step of a test's event stream: what to send now ("" when nothing is new), and whether the
+// stream ends with it.
+struct stream_step {
+  std::string text;
+  bool end = false;
 };
 
 // A load test to schedule, as a POST /load_tests body lists it.
@@ -58,18 +69,31 @@ bool host_is_address(std::string_view host);
 class router {
  public:
   // An empty token: every route is open (the server allows that on loopback addresses only).
+  // `figures` (not owned; may be null) serves results, live figures and /metrics: without
+  // it, those answer 404.
   router(cluster::test_queue& queue, std::string token,
-         std::shared_ptr<const option_parser> parser);
+         std::shared_ptr<const option_parser> parser,
+         const cluster::master* figures = nullptr);
   api_response handle(const api_request& request) const;
+  // The next step of GET /load_tests/<id>/events, a Server-Sent Events stream: an "event: live"
+  // with the live figures (as GET /load_tests/<id> gives them) each time the master has merged
+  // new ones, then an "event: end" with the test's status when it has ended. `sent` is the
+  // elapsed time of the last live event sent (zero at first), updated when one is.
+  stream_step step(const std::string& id, std::chrono::steady_clock::duration& sent) const;
 
  private:
   api_response load_tests(const api_request& request) const;
   api_response schedule(std::string_view body) const;
   api_response one_test(std::string_view method, const std::string& id) const;
+  api_response results(std::string_view method, const std::string& id,
+                       std::string_view query) const;
+  api_response metrics(std::string_view method) const;
+  api_response events(std::string_view method, const std::string& id) const;
 
   cluster::test_queue& queue_;
   std::string token_;
   std::shared_ptr<const option_parser> parser_;
+  const cluster::master* figures_;
 };
 
 }  // namespace chaperon::api

@@ -9,9 +9,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "chaperon/metrics.hpp"
@@ -77,6 +79,12 @@ struct cluster_results {
   bool ok() const { return lost.empty() && errors.empty(); }
 };
 
+// The latest merged live figures of the test the queue runs, for the HTTP API.
+struct live_figures {
+  std::string test_id;  // the queue's id
+  progress_snapshot progress;
+};
+
 struct master_state;  // master.cpp
 
 // What the master does with the results of a test from its queue (export them, typically).
@@ -110,6 +118,21 @@ class master {
   // as run() does, its results go to the results handler, and a test with errors or lost nodes
   // ends as failed.
   test_queue& queue() noexcept;
+  // The queue's running test's figures from the last look at the nodes' reports (once per
+  // interval); nullopt when the queue runs none or none was taken yet (a test started with
+  // run() directly is not followed).
+  std::optional<live_figures> live() const;
+  // The queue's running test's results so far, merged over every node's latest report, with
+  // its figures; nullopt when the queue runs none. It parses every report: call it on demand, off the
+  // test's thread (the API's scrape does).
+  std::optional<std::pair<run_results, live_figures>> live_results() const;
+  // The results of one of the last ended_results_kept tests of the queue that ran (whatever
+  // their end), by queue id; null when unknown or no longer kept.
+  std::shared_ptr<const cluster_results> results(const std::string& id) const;
+  // The results of the last test of the queue that ran, with its id; null when none ran yet.
+  std::pair<std::string, std::shared_ptr<const cluster_results>> last_results() const;
+  static constexpr std::size_t ended_results_kept = 20;
+
   // Whether a client's token is the cluster's (constant time).
   bool accepts(std::string_view token) const;
 

@@ -91,6 +91,16 @@ reply connection::read(std::chrono::milliseconds timeout) {
   return r;
 }
 
+std::string connection::read_until(std::string_view marker, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::size_t at;
+  while ((at = buffer_.find(marker)) == std::string::npos)
+    if (receive(deadline) <= 0) return {};
+  auto out = buffer_.substr(0, at + marker.size());
+  buffer_.erase(0, at + marker.size());
+  return out;
+}
+
 bool connection::closed_within(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {

@@ -35,6 +35,9 @@ class connection {
   bool send(std::string_view bytes);
   // One response (Content-Length framed), or status 0.
   reply read(std::chrono::milliseconds timeout = 5s);
+  // What arrives up to and including the next `marker` (after a response's head, the body of a
+  // stream); "" when the connection closes or `timeout` passes first.
+  std::string read_until(std::string_view marker, std::chrono::milliseconds timeout = 5s);
   // Whether the server closes the connection (EOF or reset) within `timeout`, discarding
   // whatever it sends first.
   bool closed_within(std::chrono::milliseconds timeout);

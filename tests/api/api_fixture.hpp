@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,6 +37,13 @@ class Api : public ::testing::Test {
     m.heartbeat = std::chrono::milliseconds(200);
     m.lost_after = std::chrono::milliseconds(1000);
     m.start_delay = std::chrono::milliseconds(50);
+    m.on_progress = [this](const progress_snapshot& p) {
+      {
+        std::lock_guard lock(mutex_);
+        last_progress_ = p;
+      }
+      progress_changed_.notify_all();
+    };
     master_ = std::make_unique<cluster::master>(
         m, [this](const std::string&, const cluster::run_spec& spec,
                   const cluster::cluster_results& r) {
@@ -55,6 +63,14 @@ class Api : public ::testing::Test {
     ASSERT_TRUE(master_->wait_for_workers(workers, std::chrono::seconds(10)));
     if (options.token.empty() && !options.insecure) options.token = token;
     api_ = std::make_unique<api::api_server>(*master_, std::move(options));
+  }
+  // Waits (at most 10 s) until the live figures the master merged last satisfy `done`; the
+  // API serves them from then on.
+  template <class Predicate>
+  bool wait_progress(Predicate done) {
+    std::unique_lock lock(mutex_);
+    return progress_changed_.wait_for(lock, std::chrono::seconds(10),
+                                      [&] { return done(last_progress_); });
   }
   // What the last test that ended was run with.
   cluster::run_spec last_spec() {
@@ -82,6 +98,8 @@ class Api : public ::testing::Test {
   std::unique_ptr<api::api_server> api_;  // after master_: stopped first
   std::vector<std::jthread> workers_;      // stopped and joined before the master goes
   std::mutex mutex_;
+  std::condition_variable progress_changed_;
+  progress_snapshot last_progress_;
   std::vector<std::string> nodes_;
   cluster::run_spec spec_;
 };
