@@ -69,7 +69,7 @@ struct api_state {
   int port = 0;  // read once at start: the acceptor belongs to the serving threads then
 
   api_state(cluster::master& m, api_options o)
-      : options(std::move(o)), routes(m.queue(), options.token, options.parser, &m) {}
+      : options(std::move(o)), routes(m.queue(), options.token, options.parser, &m, exporter_text()) {}
   void accept();
 };
 

@@ -131,11 +131,13 @@ bool host_is_address(std::string_view host) {
 }
 
 router::router(cluster::test_queue& queue, std::string token,
-               std::shared_ptr<const option_parser> parser, const cluster::master* figures)
+               std::shared_ptr<const option_parser> parser, const cluster::figure_source* figures,
+               result_text text)
     : queue_(queue),
       token_(std::move(token)),
       parser_(parser ? std::move(parser) : std::make_shared<default_option_parser>()),
-      figures_(figures) {}
+      figures_(figures),
+      text_(text) {}
 
 api_response router::handle(const api_request& request) const {
   const auto question = request.target.find('?');
@@ -231,10 +233,11 @@ api_response router::results(std::string_view method, const std::string& id,
                           "load test " + id + " has not ended: its results come when it has");
   auto requested = query_value(query, "format");
   if (requested.empty()) requested = "json";
-  const auto format = parse_export_format(requested);
+  if (!figures_ || !text_.usable()) return error_response(404, "not_found");
+  const auto format = text_.parse_format(requested);
   if (!format) {
     std::string known;
-    for (const auto& name : exporter_names()) known += (known.empty() ? "" : ", ") + name;
+    for (const auto& name : text_.format_names()) known += (known.empty() ? "" : ", ") + name;
     return error_response(400, "unknown_format",
                           "format '" + std::string(requested) + "' is not one of: " + known);
   }
@@ -243,20 +246,20 @@ api_response router::results(std::string_view method, const std::string& id,
     return error_response(404, "no_results",
                           "load test " + id + " has no results (it never ran, or they are no "
                           "longer kept: the last " +
-                              std::to_string(cluster::master::ended_results_kept) + " are)");
+                              std::to_string(cluster::figure_source::ended_results_kept) + " are)");
   export_options options;
   options.format = *format;
-  return {200, content_type_of(*format), export_results(kept->results, options), {}};
+  return {200, content_type_of(*format), text_.render(kept->results, options), {}};
 }
 
 api_response router::metrics(std::string_view method) const {
   if (method != "GET") return method_not_allowed("GET");
-  if (!figures_) return error_response(404, "not_found");
+  if (!figures_ || !text_.usable()) return error_response(404, "not_found");
   std::string text;
   if (auto live = figures_->live_results()) {
-    text = prometheus_text(live->first, live->second.progress);
+    text = text_.prometheus(live->first, live->second.progress);
   } else if (const auto last = figures_->last_results(); last.second) {
-    text = prometheus_text(last.second->results);
+    text = text_.prometheus(last.second->results, {});
   }
   return {200, prometheus_content_type, std::move(text), {}};
 }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,6 +12,7 @@
 
 #include "api/option_parser.hpp"
 #include "chaperon/config.hpp"
+#include "chaperon/export.hpp"
 #include "cluster/master.hpp"
 #include "cluster/queue.hpp"
 
@@ -66,6 +68,19 @@ bool cross_origin(std::string_view origin, std::string_view host);
 // reach the API as a page of its own origin.
 bool host_is_address(std::string_view host);
 
+// How results become text for GET /load_tests/<id>/results and /metrics: the project's exporters
+// (exporter_text(), in export_text.cpp). A table of functions, so that the routes build and
+// link without the exporters (the fuzz harness does); a router without them answers those
+// routes 404, as one without figures does.
+struct result_text {
+  std::optional<std::string> (*parse_format)(std::string_view name) = nullptr;
+  std::vector<std::string> (*format_names)() = nullptr;
+  std::string (*render)(const run_results& results, const export_options& options) = nullptr;
+  std::string (*prometheus)(const run_results& so_far, const progress_snapshot& live) = nullptr;
+  bool usable() const { return parse_format && format_names && render && prometheus; }
+};
+result_text exporter_text();
+
 class router {
  public:
   // An empty token: every route is open (the server allows that on loopback addresses only).
@@ -73,7 +88,7 @@ class router {
   // it, those answer 404.
   router(cluster::test_queue& queue, std::string token,
          std::shared_ptr<const option_parser> parser,
-         const cluster::master* figures = nullptr);
+         const cluster::figure_source* figures = nullptr, result_text text = {});
   api_response handle(const api_request& request) const;
   // The next step of GET /load_tests/<id>/events, a Server-Sent Events stream: an "event: live"
   // with the live figures (as GET /load_tests/<id> gives them) each time the master has merged
@@ -93,7 +108,8 @@ class router {
   cluster::test_queue& queue_;
   std::string token_;
   std::shared_ptr<const option_parser> parser_;
-  const cluster::master* figures_;
+  const cluster::figure_source* figures_;
+  result_text text_;
 };
 
 }  // namespace chaperon::api

@@ -85,13 +85,35 @@ struct live_figures {
   progress_snapshot progress;
 };
 
+// What the HTTP API reads of the master: live figures and kept results. An interface, so that
+// code serving them (src/api/routes.cpp, its fuzz harness) does not link the master and gRPC.
+class figure_source {
+ public:
+  virtual ~figure_source() = default;
+  // The queue's running test's figures from the last look at the nodes' reports (once per
+  // interval); nullopt when the queue runs none or none was taken yet (a test started with
+  // run() directly is not followed).
+  virtual std::optional<live_figures> live() const = 0;
+  // The queue's running test's results so far, merged over every node's latest report, with
+  // its figures; nullopt when the queue runs none. It parses every report: call it on demand,
+  // off the test's thread (the API's scrape does).
+  virtual std::optional<std::pair<run_results, live_figures>> live_results() const = 0;
+  // The results of one of the last ended_results_kept tests of the queue that ran (whatever
+  // their end), by queue id; null when unknown or no longer kept.
+  virtual std::shared_ptr<const cluster_results> results(const std::string& id) const = 0;
+  // The results of the last test of the queue that ran, with its id; null when none ran yet.
+  virtual std::pair<std::string, std::shared_ptr<const cluster_results>> last_results()
+      const = 0;
+  static constexpr std::size_t ended_results_kept = 20;
+};
+
 struct master_state;  // master.cpp
 
 // What the master does with the results of a test from its queue (export them, typically).
 using results_handler =
     std::function<void(const std::string& id, const run_spec& spec, const cluster_results& out)>;
 
-class master {
+class master final : public figure_source {
  public:
   // Starts serving; throws chaperon::error when it cannot listen on options.listen.
   explicit master(master_options options, results_handler on_results = {});
@@ -118,20 +140,11 @@ class master {
   // as run() does, its results go to the results handler, and a test with errors or lost nodes
   // ends as failed.
   test_queue& queue() noexcept;
-  // The queue's running test's figures from the last look at the nodes' reports (once per
-  // interval); nullopt when the queue runs none or none was taken yet (a test started with
-  // run() directly is not followed).
-  std::optional<live_figures> live() const;
-  // The queue's running test's results so far, merged over every node's latest report, with
-  // its figures; nullopt when the queue runs none. It parses every report: call it on demand, off the
-  // test's thread (the API's scrape does).
-  std::optional<std::pair<run_results, live_figures>> live_results() const;
-  // The results of one of the last ended_results_kept tests of the queue that ran (whatever
-  // their end), by queue id; null when unknown or no longer kept.
-  std::shared_ptr<const cluster_results> results(const std::string& id) const;
-  // The results of the last test of the queue that ran, with its id; null when none ran yet.
-  std::pair<std::string, std::shared_ptr<const cluster_results>> last_results() const;
-  static constexpr std::size_t ended_results_kept = 20;
+  // figure_source, of the queue's tests.
+  std::optional<live_figures> live() const override;
+  std::optional<std::pair<run_results, live_figures>> live_results() const override;
+  std::shared_ptr<const cluster_results> results(const std::string& id) const override;
+  std::pair<std::string, std::shared_ptr<const cluster_results>> last_results() const override;
 
   // Whether a client's token is the cluster's (constant time).
   bool accepts(std::string_view token) const;
