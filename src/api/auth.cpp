@@ -55,6 +55,9 @@ std::optional<std::string> decode_base64(std::string_view text) {
       if (pad > 0 || (v[k] = base64_value(c)) < 0) return std::nullopt;
     }
     const std::uint32_t n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
+    // The bits beyond the last byte must be zero (RFC 4648, canonical encoding): one text per
+    // value, so "/Eb=" is not a second spelling of "/EY=".
+    if ((pad == 1 && (n & 0xff) != 0) || (pad == 2 && (n & 0xffff) != 0)) return std::nullopt;
     out.push_back(static_cast<char>(n >> 16));
     if (pad < 2) out.push_back(static_cast<char>((n >> 8) & 0xff));
     if (pad < 1) out.push_back(static_cast<char>(n & 0xff));
