@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -12,6 +11,7 @@
 
 #include "chaperon/error.hpp"
 #include "cluster/control_service.hpp"
+#include "cluster/figure_store.hpp"
 #include "cluster/live.hpp"
 #include "cluster/share_run.hpp"
 #include "cluster/shares.hpp"
@@ -59,18 +59,7 @@ struct master_state {
   std::optional<running_test> test;
   std::unique_ptr<share_run> own_share;  // the master's own share of the running test
   std::uint64_t next_id = 1;
-  // What the HTTP API reads about the queue's running test and its last ended ones, under a
-  // lock of its own: the API's threads never wait on the test's.
-  struct live_state {
-    std::string test_id;
-    bool running = false;
-    std::optional<progress_snapshot> progress;
-    run_results ended;                           // of the shares that ended
-    std::map<std::string, std::string> reports;  // node id -> latest report, running shares
-  };
-  mutable std::mutex live_mutex;
-  live_state live;
-  std::deque<std::pair<std::string, std::shared_ptr<const cluster_results>>> kept;
+  figure_store figures;  // what the HTTP API reads
   std::unique_ptr<v1::Cluster::CallbackService> service;
   std::unique_ptr<v1::Control::CallbackService> control;
   std::unique_ptr<test_queue> queue;
@@ -102,13 +91,6 @@ struct master_state {
                  std::chrono::milliseconds period);
   // Takes the reports that came since the last look and judges the figures so far.
   void look(std::unique_lock<std::mutex>& lock, live_view& view);
-  // Keeps a look's figures for the API (a queued test's only).
-  void keep_live(const progress_snapshot& p, run_results ended,
-                 std::vector<std::pair<std::string, std::string>> fresh,
-                 const std::vector<std::string>& running);
-  // Brackets a queued test's run for the API: live figures while it runs, results after.
-  void queued_starts(const std::string& id);
-  void queued_ended(const std::string& id, std::shared_ptr<const cluster_results> out);
 };
 
 // The master's end of one worker's stream. Lives until gRPC calls OnDone.
@@ -317,15 +299,15 @@ master::master(master_options options, results_handler on_results)
   impl_->queue = std::make_unique<test_queue>(
       [this, on_results = std::move(on_results)](const std::string& id, const run_spec& spec,
                                                  std::stop_token stop) {
-        impl_->queued_starts(id);
+        impl_->figures.test_started(id);
         std::shared_ptr<const cluster_results> kept;
         try {
           kept = std::make_shared<const cluster_results>(run(spec, stop));
         } catch (...) {
-          impl_->queued_ended(id, nullptr);
+          impl_->figures.test_ended(id, nullptr);
           throw;
         }
-        impl_->queued_ended(id, kept);
+        impl_->figures.test_ended(id, kept);
         const auto& out = *kept;
         if (on_results) on_results(id, spec, out);
         if (!out.errors.empty()) throw error(out.errors.front());
@@ -364,73 +346,18 @@ int master::port() const noexcept { return impl_->port; }
 
 test_queue& master::queue() noexcept { return *impl_->queue; }
 
-void master_state::queued_starts(const std::string& id) {
-  std::lock_guard lock(live_mutex);
-  live = live_state{};
-  live.test_id = id;
-  live.running = true;
-}
-
-void master_state::queued_ended(const std::string& id,
-                                std::shared_ptr<const cluster_results> out) {
-  std::lock_guard lock(live_mutex);
-  live = live_state{};
-  if (!out) return;
-  kept.emplace_back(id, std::move(out));
-  if (kept.size() > master::ended_results_kept) kept.pop_front();
-}
-
-void master_state::keep_live(const progress_snapshot& p, run_results ended,
-                             std::vector<std::pair<std::string, std::string>> fresh,
-                             const std::vector<std::string>& running) {
-  std::lock_guard lock(live_mutex);
-  if (!live.running) return;
-  live.progress = p;
-  live.ended = std::move(ended);
-  for (auto& [id, json] : fresh) live.reports[id] = std::move(json);
-  std::erase_if(live.reports, [&](const auto& r) {
-    return std::find(running.begin(), running.end(), r.first) == running.end();
-  });
-}
-
-std::optional<live_figures> master::live() const {
-  std::lock_guard lock(impl_->live_mutex);
-  const auto& l = impl_->live;
-  if (!l.running || !l.progress) return std::nullopt;
-  return live_figures{l.test_id, *l.progress};
-}
+std::optional<live_figures> master::live() const { return impl_->figures.live(); }
 
 std::optional<std::pair<run_results, live_figures>> master::live_results() const {
-  std::unique_lock lock(impl_->live_mutex);
-  const auto& l = impl_->live;
-  if (!l.running) return std::nullopt;
-  auto out = std::make_pair(l.ended,
-                            live_figures{l.test_id, l.progress.value_or(progress_snapshot{})});
-  auto reports = l.reports;
-  lock.unlock();
-  for (const auto& [id, text] : reports) {
-    const auto parsed = json::parse(text, nullptr, false);
-    if (parsed.is_discarded()) continue;
-    if (auto r = run_results::try_from_json(parsed)) out.first.merge(*r);
-  }
-  const auto elapsed =
-      std::chrono::duration_cast<std::chrono::microseconds>(out.second.progress.elapsed);
-  out.first.duration_us = std::max<std::int64_t>(1, elapsed.count());
-  return out;
+  return impl_->figures.live_results();
 }
 
 std::shared_ptr<const cluster_results> master::results(const std::string& id) const {
-  std::lock_guard lock(impl_->live_mutex);
-  for (const auto& [kept_id, r] : impl_->kept) {
-    if (kept_id == id) return r;
-  }
-  return nullptr;
+  return impl_->figures.results(id);
 }
 
 std::pair<std::string, std::shared_ptr<const cluster_results>> master::last_results() const {
-  std::lock_guard lock(impl_->live_mutex);
-  if (impl_->kept.empty()) return {};
-  return impl_->kept.back();
+  return impl_->figures.last_results();
 }
 
 bool master::accepts(std::string_view token) const {
@@ -559,7 +486,7 @@ void master_state::look(std::unique_lock<std::mutex>& lock, live_view& view) {
   auto ended_copy = ended;
   const auto now = view.evaluate(std::move(ended), running, sum);
   // Kept before on_progress is told: what it is told, the API serves already.
-  keep_live(now.progress, std::move(ended_copy), std::move(fresh), running);
+  figures.keep(now.progress, std::move(ended_copy), std::move(fresh), running);
   if (options.on_progress) options.on_progress(now.progress);
   lock.lock();
   if (now.abort && test) stop_shares(*now.abort);
