@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include "metrics/threshold_verdicts.hpp"
+
 namespace chaperon::cluster {
 
 namespace {
@@ -67,20 +69,7 @@ live_view::outcome live_view::evaluate(run_results ended, const std::vector<std:
 }
 
 std::vector<threshold_verdict> live_view::verdicts(const run_results& results) const {
-  std::vector<threshold_verdict> out;
-  for (std::size_t i = 0; i < thresholds_.size(); ++i) {
-    // The verdict's fields as the thresholds' own JSON form states them.
-    const auto j = to_json(thresholds_[i], chaperon::evaluate(thresholds_[i], results));
-    threshold_verdict v{j.at("threshold"), j.at("status"), j.value("metric", ""),
-                        j.value("value", 0.0), j.at("text")};
-    if (aborted_by_ == i) {
-      v.aborted_run = true;
-      v.status = "failed";
-      v.text += " (aborted the run)";
-    }
-    out.push_back(std::move(v));
-  }
-  return out;
+  return detail::threshold_verdicts(thresholds_, results, aborted_by_);
 }
 
 }  // namespace chaperon::cluster

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "metrics/threshold_verdicts.hpp"
+
 namespace chaperon::detail {
 
 namespace {
@@ -191,26 +193,7 @@ void run_control::check_thresholds_locked(const interval& latest) {
 }
 
 std::vector<threshold_verdict> run_control::verdicts(const run_results& results) const {
-  std::vector<threshold_verdict> out;
-  for (std::size_t i = 0; i < thresholds_.size(); ++i) {
-    const auto r = evaluate(thresholds_[i], results);
-    threshold_verdict v;
-    v.threshold = thresholds_[i].text;
-    v.status = r.passed() ? "passed" : r.breached() ? "failed" : "no_data";
-    v.text = r.text;
-    if (r.decisive) {
-      v.metric = r.measurements[*r.decisive].metric;
-      v.value = r.measurements[*r.decisive].value;
-    }
-    // A threshold that stopped the run failed, whatever the whole run says afterwards.
-    if (aborted_by_ == i) {
-      v.aborted_run = true;
-      v.status = "failed";
-      v.text += " (aborted the run)";
-    }
-    out.push_back(std::move(v));
-  }
-  return out;
+  return detail::threshold_verdicts(thresholds_, results, aborted_by_);
 }
 
 void run_control::send_stop_locked(const std::string& reason) {

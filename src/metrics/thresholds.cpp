@@ -1,5 +1,6 @@
 // Evaluating thresholds (definitions in include/chaperon/thresholds.hpp).
 #include "chaperon/thresholds.hpp"
+#include "metrics/threshold_verdicts.hpp"
 
 #include <algorithm>
 #include <map>
@@ -365,6 +366,30 @@ nlohmann::json to_json(const threshold& t, const threshold_result& r) {
     ms.push_back({{"metric", m.metric}, {"value", m.value}, {"passed", m.passed}});
   j["measurements"] = std::move(ms);
   return j;
+}
+
+std::vector<threshold_verdict> detail::threshold_verdicts(const std::vector<threshold>& thresholds,
+                                                          const run_results& results,
+                                                          std::optional<std::size_t> aborted_by) {
+  std::vector<threshold_verdict> out;
+  for (std::size_t i = 0; i < thresholds.size(); ++i) {
+    const auto r = evaluate(thresholds[i], results);
+    threshold_verdict v;
+    v.threshold = thresholds[i].text;
+    v.status = r.passed() ? "passed" : r.breached() ? "failed" : "no_data";
+    v.text = r.text;
+    if (r.decisive) {
+      v.metric = r.measurements[*r.decisive].metric;
+      v.value = r.measurements[*r.decisive].value;
+    }
+    if (aborted_by == i) {
+      v.aborted_run = true;
+      v.status = "failed";
+      v.text += " (aborted the run)";
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 }  // namespace chaperon
