@@ -64,7 +64,8 @@ class master_console {
     for (const auto& e : out.errors) std::cout << "  error: " << e << "\n";
     try {
       json info = report_of(spec, out);
-      export_results({out.results, nullptr, std::move(info), spec.load_test, id}, exports_, s3_);
+      export_results({out.results, out.series.get(), std::move(info), spec.load_test, id}, exports_,
+                     s3_);
     } catch (const std::exception& e) {
       std::cout << "test " << id << ": results not written: " << e.what() << "\n";
     }

@@ -1,10 +1,9 @@
 #pragma once
 // What the master keeps for the HTTP API (figure_source): the queue's running test's latest
-// figures and node reports, and the results of its last ended tests. Under a lock of its own,
-// so that the API's threads never wait on the test's.
+// merged figures and interval series, and the results of its last ended tests. Under a lock of
+// its own, so that the API's threads never wait on the test's.
 
 #include <deque>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,20 +15,23 @@
 
 namespace chaperon::cluster {
 
+// What one look at the nodes' reports gave (master_state::look).
+struct look_figures {
+  live_figures figures;  // its test_id is the store's own
+  run_results merged;    // thresholds judged on it
+  std::optional<interval> next;  // the series' new interval, if the look cut one
+};
+
 class figure_store final : public figure_source {
  public:
   // Brackets a queued test's run: live figures while it runs, its results (if any) after.
-  void test_started(const std::string& id);
+  void test_started(const std::string& id, std::chrono::microseconds interval);
   void test_ended(const std::string& id, std::shared_ptr<const cluster_results> out);
-  // Keeps a look's figures: the merged progress, the results of the shares that ended, the
-  // reports that came since the last look, and which nodes still run (older reports of nodes
-  // not in it are dropped). Ignored when no queued test runs.
-  void keep(const progress_snapshot& progress, run_results ended,
-            std::vector<std::pair<std::string, std::string>> fresh,
-            const std::vector<std::string>& running);
+  // Keeps a look's figures. Ignored when no queued test runs.
+  void keep(look_figures look);
 
   std::optional<live_figures> live() const override;
-  std::optional<std::pair<run_results, live_figures>> live_results() const override;
+  std::optional<live_run> live_results() const override;
   std::shared_ptr<const cluster_results> results(const std::string& id) const override;
   std::pair<std::string, std::shared_ptr<const cluster_results>> last_results() const override;
 
@@ -37,9 +39,9 @@ class figure_store final : public figure_source {
   struct live_state {
     std::string test_id;
     bool running = false;
-    std::optional<progress_snapshot> progress;
-    run_results ended;                           // of the shares that ended
-    std::map<std::string, std::string> reports;  // node id -> latest report, running shares
+    std::optional<look_figures> last;
+    // Shared with readers; copied before an append while one still holds it.
+    std::shared_ptr<interval_series> series;
   };
   mutable std::mutex mutex_;
   live_state live_;

@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include "metrics/difference.hpp"
 #include "metrics/threshold_verdicts.hpp"
 
 namespace chaperon::cluster {
@@ -17,8 +18,23 @@ std::chrono::nanoseconds thread_cpu() {
 }  // namespace
 
 live_view::live_view(std::vector<threshold> thresholds,
-                     std::chrono::system_clock::time_point start_at)
-    : thresholds_(std::move(thresholds)), start_at_(start_at) {}
+                     std::chrono::system_clock::time_point start_at,
+                     std::chrono::microseconds interval)
+    : thresholds_(std::move(thresholds)), start_at_(start_at), series_(interval) {}
+
+std::optional<interval> live_view::cut(const run_results& merged, std::int64_t at_us,
+                                       std::uint64_t active) {
+  // Looks come after the start; one that does not move time on (a clock step) adds nothing.
+  if (at_us <= looked_at_us_) return std::nullopt;
+  auto next = detail::interval_since(merged, looked_);
+  next.start_us = looked_at_us_;
+  next.length_us = at_us - looked_at_us_;
+  next.sessions_active = active;
+  series_.append(next);
+  looked_ = merged;
+  looked_at_us_ = at_us;
+  return next;
+}
 
 void live_view::report(const std::string& node, const std::string& results_json) {
   const auto before = thread_cpu();
@@ -57,15 +73,32 @@ live_view::outcome live_view::evaluate(run_results ended, const std::vector<std:
   p.sessions_done = figures.done;
   p.sessions_total = figures.total;
 
+  out.next = cut(ended, ended.duration_us, figures.active);
+  out.verdicts = detail::threshold_verdicts(thresholds_, ended, aborted_by_);
+  out.merged = std::move(ended);
   if (aborted_by_) return out;
   for (std::size_t i = 0; i < thresholds_.size(); ++i) {
     const auto& t = thresholds_[i];
-    if (!t.aborts_at(elapsed) || !chaperon::evaluate(t, ended).breached()) continue;
+    if (!t.aborts_at(elapsed) || !chaperon::evaluate(t, out.merged).breached()) continue;
     aborted_by_ = i;
+    out.verdicts = detail::threshold_verdicts(thresholds_, out.merged, aborted_by_);
     out.abort = "threshold " + t.text;
     break;
   }
   return out;
+}
+
+interval_series live_view::finish(const run_results& final_results) {
+  const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now() - start_at_);
+  cut(final_results, std::max(elapsed.count(), looked_at_us_ + 1), 0);
+  return std::move(series_);
+}
+
+std::pair<std::uint64_t, std::uint64_t> live_view::node_counts(const std::string& node) const {
+  const auto it = latest_.find(node);
+  if (it == latest_.end()) return {0, 0};
+  return {it->second.total_requests(), it->second.error_count()};
 }
 
 std::vector<threshold_verdict> live_view::verdicts(const run_results& results) const {

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <tuple>
 
 #include <grpcpp/grpcpp.h>
 
@@ -299,7 +300,7 @@ master::master(master_options options, results_handler on_results)
   impl_->queue = std::make_unique<test_queue>(
       [this, on_results = std::move(on_results)](const std::string& id, const run_spec& spec,
                                                  std::stop_token stop) {
-        impl_->figures.test_started(id);
+        impl_->figures.test_started(id, report_period(spec));
         std::shared_ptr<const cluster_results> kept;
         try {
           kept = std::make_shared<const cluster_results>(run(spec, stop));
@@ -348,7 +349,7 @@ test_queue& master::queue() noexcept { return *impl_->queue; }
 
 std::optional<live_figures> master::live() const { return impl_->figures.live(); }
 
-std::optional<std::pair<run_results, live_figures>> master::live_results() const {
+std::optional<live_run> master::live_results() const {
   return impl_->figures.live_results();
 }
 
@@ -472,6 +473,7 @@ void master_state::look(std::unique_lock<std::mutex>& lock, live_view& view) {
   std::vector<std::pair<std::string, std::string>> fresh;
   std::vector<std::string> running;
   node_figures sum;
+  look_figures kept;
   for (auto& [id, r] : test->reports) {
     if (r.fresh) fresh.emplace_back(id, std::move(r.json));
     r.fresh = false;
@@ -479,14 +481,25 @@ void master_state::look(std::unique_lock<std::mutex>& lock, live_view& view) {
     sum.done += r.figures.done;
     sum.total += r.figures.total;
   }
-  for (const auto& [id, name] : test->pending) running.push_back(id);
+  for (const auto& [id, name] : test->pending) {
+    running.push_back(id);
+    const auto& f = test->reports[id].figures;
+    kept.figures.nodes.push_back({name, 0, 0, f.active, f.done, f.total});
+  }
   auto ended = test->out.results;
   lock.unlock();
   for (const auto& [id, json] : fresh) view.report(id, json);
-  auto ended_copy = ended;
-  const auto now = view.evaluate(std::move(ended), running, sum);
+  for (std::size_t i = 0; i < running.size(); ++i) {
+    auto& node = kept.figures.nodes[i];
+    std::tie(node.requests, node.errors) = view.node_counts(running[i]);
+  }
+  auto now = view.evaluate(std::move(ended), running, sum);
   // Kept before on_progress is told: what it is told, the API serves already.
-  figures.keep(now.progress, std::move(ended_copy), std::move(fresh), running);
+  kept.figures.progress = now.progress;
+  kept.merged = std::move(now.merged);
+  kept.merged.thresholds = std::move(now.verdicts);
+  kept.next = std::move(now.next);
+  figures.keep(std::move(kept));
   if (options.on_progress) options.on_progress(now.progress);
   lock.lock();
   if (now.abort && test) stop_shares(*now.abort);
@@ -525,7 +538,7 @@ cluster_results master::run(const run_spec& spec, std::stop_token stop) {
   if (st.test) throw error("master: a test is running already");
   auto prepared_test = prepared(spec);
   const auto start_at = std::chrono::system_clock::now() + options.start_delay;
-  live_view view(thresholds_of(spec, prepared_test), start_at);
+  live_view view(thresholds_of(spec, prepared_test), start_at, report_period(spec));
   auto& test = st.test.emplace();
   test.id = "t" + std::to_string(st.next_id++);
   test.test = std::move(prepared_test);
@@ -538,6 +551,7 @@ cluster_results master::run(const run_spec& spec, std::stop_token stop) {
   own.reset();  // its thread has reported; joining it needs the mutex free
   if (!out.lost.empty() || !out.errors.empty()) out.results.partial = true;
   out.results.thresholds = view.verdicts(out.results);
+  out.series = std::make_shared<const interval_series>(view.finish(out.results));
   out.report_cpu = view.cpu();
   out.reports = view.reports();
   return out;

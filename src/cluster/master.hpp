@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "chaperon/metrics.hpp"
+#include "chaperon/series.hpp"
 #include "cluster/queue.hpp"
 #include "cluster/run_spec.hpp"
 
@@ -76,13 +77,36 @@ struct cluster_results {
   // read (one per running node per interval): the master's cost per worker.
   std::chrono::nanoseconds report_cpu{0};
   std::size_t reports = 0;
+  // The run's interval series, cut by the master from the nodes' cumulative reports at each
+  // look (so an interval holds what reached the master in it); the last interval ends with the
+  // merged results. A lost node's figures stay in the intervals that it reported.
+  std::shared_ptr<const interval_series> series;
   bool ok() const { return lost.empty() && errors.empty(); }
+};
+
+// A node's part of a running test, from its latest report.
+struct node_live {
+  std::string name;
+  std::uint64_t requests = 0;  // as run_results::total_requests() counts them
+  std::uint64_t errors = 0;
+  std::uint64_t sessions_active = 0;
+  std::uint64_t sessions_done = 0;
+  std::uint64_t sessions_total = 0;
 };
 
 // The latest merged live figures of the test the queue runs, for the HTTP API.
 struct live_figures {
   std::string test_id;  // the queue's id
   progress_snapshot progress;
+  std::vector<node_live> nodes;  // the nodes whose shares still run
+};
+
+// The queue's running test so far: its results merged over the nodes, with the thresholds
+// judged on them, its live figures and its interval series.
+struct live_run {
+  run_results results;
+  live_figures figures;
+  std::shared_ptr<const interval_series> series;
 };
 
 // What the HTTP API reads of the master: live figures and kept results. An interface, so that
@@ -97,7 +121,7 @@ class figure_source {
   // The queue's running test's results so far, merged over every node's latest report, with
   // its figures; nullopt when the queue runs none. It parses every report: call it on demand,
   // off the test's thread (the API's scrape does).
-  virtual std::optional<std::pair<run_results, live_figures>> live_results() const = 0;
+  virtual std::optional<live_run> live_results() const = 0;
   // The results of one of the last ended_results_kept tests of the queue that ran (whatever
   // their end), by queue id; null when unknown or no longer kept.
   virtual std::shared_ptr<const cluster_results> results(const std::string& id) const = 0;
@@ -142,7 +166,7 @@ class master final : public figure_source {
   test_queue& queue() noexcept;
   // figure_source, of the queue's tests.
   std::optional<live_figures> live() const override;
-  std::optional<std::pair<run_results, live_figures>> live_results() const override;
+  std::optional<live_run> live_results() const override;
   std::shared_ptr<const cluster_results> results(const std::string& id) const override;
   std::pair<std::string, std::shared_ptr<const cluster_results>> last_results() const override;
 

@@ -51,7 +51,7 @@ bool test_queue::cancel(const std::string& id) {
     auto status = std::move(it->status);
     waiting_.erase(it);
     status.state = test_state::cancelled;
-    ended(std::move(status));
+    record_end(std::move(status));
     return true;
   }
   return false;
@@ -72,7 +72,7 @@ std::size_t test_queue::clear_scheduled() {
   const auto n = waiting_.size();
   for (auto& e : waiting_) {
     e.status.state = test_state::cancelled;
-    ended(std::move(e.status));
+    record_end(std::move(e.status));
   }
   waiting_.clear();
   changed_.notify_all();
@@ -90,6 +90,11 @@ std::vector<test_status> test_queue::scheduled() const {
   std::vector<test_status> out;
   for (const auto& e : waiting_) out.push_back(e.status);
   return out;
+}
+
+std::vector<test_status> test_queue::ended() const {
+  std::lock_guard lock(mutex_);
+  return {ended_.rbegin(), ended_.rend()};
 }
 
 std::optional<test_status> test_queue::status(const std::string& id) const {
@@ -110,7 +115,7 @@ bool test_queue::wait_idle(std::chrono::milliseconds timeout) const {
 }
 
 // Under the mutex.
-void test_queue::ended(test_status status) {
+void test_queue::record_end(test_status status) {
   ended_.push_back(std::move(status));
   if (ended_.size() > ended_kept) ended_.pop_front();
   changed_.notify_all();
@@ -138,7 +143,7 @@ void test_queue::loop(std::stop_token stop) {
     }
     lock.lock();
     current_.reset();
-    ended(std::move(status));
+    record_end(std::move(status));
   }
 }
 

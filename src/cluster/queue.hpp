@@ -52,6 +52,7 @@ class test_queue {
 
   std::vector<test_status> running() const;
   std::vector<test_status> scheduled() const;  // in the order they will run
+  std::vector<test_status> ended() const;      // the last 100 that ended, the latest first
   // Every test known: running, waiting, and the most recent ended ones (the last 100).
   std::optional<test_status> status(const std::string& id) const;
   // True when nothing runs or waits, within `timeout`.
@@ -63,7 +64,7 @@ class test_queue {
     run_spec spec;
   };
   void loop(std::stop_token stop);
-  void ended(test_status status);
+  void record_end(test_status status);
 
   runner run_;
   mutable std::mutex mutex_;

@@ -185,6 +185,19 @@ std::string tag_of(const json* info) {
   return "";
 }
 
+json thresholds_of(const std::vector<threshold_verdict>& verdicts) {
+  json out = json::array();
+  for (const auto& v : verdicts) {
+    out.push_back({{"threshold", v.threshold},
+                   {"status", v.status},
+                   {"metric", v.metric},
+                   {"value", v.value},
+                   {"text", v.text},
+                   {"aborted_run", v.aborted_run}});
+  }
+  return out;
+}
+
 }  // namespace
 
 json html_report_data(const run_results& results, const export_options& options) {
@@ -214,6 +227,7 @@ json html_report_data(const run_results& results, const export_options& options)
           {"metrics", metrics_of(results, duration_s)},
           {"error_metrics", std::move(error_metrics)},
           {"session_errors", results.session_errors},
+          {"thresholds", thresholds_of(results.thresholds)},
           {"series", options.series ? series_of(*options.series, results) : json(nullptr)}};
 }
 

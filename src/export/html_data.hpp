@@ -12,8 +12,9 @@ namespace chaperon::detail {
 // The report's data; times in milliseconds (microsecond precision), rates per second:
 //   {"load_test", "tag", "start_unix_ms", "duration_s", "partial", "info" (the run's description
 //    or null), "totals": {...}, "generator": {...}, "metrics": [...], "error_metrics": [...],
-//    "session_errors": {...}, "series": {...} or null}
-// Each entry of "metrics" is a non-error metric in key order with the summary table's figures,
+//    "session_errors": {...}, "thresholds": [...], "series": {...} or null}
+// "thresholds" holds the run's verdicts as run_results keeps them ({"threshold", "status",
+// "metric", "value", "text", "aborted_run"}). Each entry of "metrics" is a non-error metric in key order with the summary table's figures,
 // its percentile spectrum and, when the run has them, the corrected figures. A value metric
 // (metric_unit::value) has "unit":"value" and all its figures, spectrum and series percentiles
 // as recorded instead of in milliseconds. "series" holds one

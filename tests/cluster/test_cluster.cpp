@@ -281,6 +281,13 @@ TEST_F(Cluster, live_figures_are_merged_and_an_abort_threshold_stops_every_node)
   EXPECT_EQ(out.results.thresholds[0].status, "failed");
   // Live reports came from every node, and the figures were merged over the nodes.
   EXPECT_GE(out.reports, 3u);
+  // The series the master cut from them adds up to the merged results exactly.
+  ASSERT_TRUE(out.series);
+  EXPECT_GE(out.series->intervals(), 2u);  // a look or more, and the end
+  const auto total = out.series->total();
+  for (const auto& [key, h] : out.results.metrics)
+    EXPECT_EQ(total.metrics.contains(key) ? total.metrics.at(key).count() : 0u, h.count());
+  EXPECT_EQ(total.sessions, out.results.sessions);
   std::printf("master: %zu live reports, %.1f us CPU each to read and merge\n", out.reports,
               std::chrono::duration<double, std::micro>(out.report_cpu).count() /
                   static_cast<double>(out.reports));
@@ -305,7 +312,7 @@ TEST_F(Cluster, the_cost_of_merging_a_live_report) {
     }
   }
   const auto json = one.to_json().dump();
-  chaperon::cluster::live_view view({}, std::chrono::system_clock::now());
+  chaperon::cluster::live_view view({}, std::chrono::system_clock::now(), 1s);
   constexpr int workers = 100;
   std::vector<std::string> running;
   for (int i = 0; i < workers; ++i) {
