@@ -1,9 +1,11 @@
-// Renders the report from the JSON object embedded in the page (see src/export/html_data.hpp).
-// Everything is built with DOM calls and textContent, so no text of the run is parsed as HTML.
+// Renders the report from the JSON object embedded in the page (see src/export/html_data.hpp),
+// or, on the master's dashboard, from each new object it is given (chaperonReport.render):
+// rendering again replaces what was shown and keeps the chosen metric. Everything is built with
+// DOM calls and textContent, so no text of the run is parsed as HTML.
 (function () {
   "use strict";
-  var data = JSON.parse(document.getElementById("chaperon-data").textContent);
-  var report = { data: data, charts: {}, selected: 0 };
+  var data = null;
+  var report = { data: null, charts: {}, selected: 0, renders: 0 };
   window.chaperonReport = report;
 
   var COLORS = { requests: "#2563eb", errors: "#dc2626", metric: "#0d9488", sessions: "#7c3aed",
@@ -19,6 +21,7 @@
     (children || []).forEach(function (c) { node.appendChild(c); });
     return node;
   }
+  report.el = el;  // the dashboard builds its parts with it too
   function fixed(x, digits) { return x === null || x === undefined ? "-" : x.toFixed(digits); }
   function ms(x) { return fixed(x, 3); }
   // A value metric's figures are numbers as recorded, not times: no decimals, no unit.
@@ -41,11 +44,17 @@
     list.appendChild(el("div", {}, [el("dt", { text: name }), el("dd", { text: value })]));
   }
 
+  function emptied(id) {
+    var node = document.getElementById(id);
+    node.textContent = "";
+    return node;
+  }
+
   function renderHeader() {
     var name = data.load_test || "load test";
-    document.title = "chaperon report: " + name;
+    if (!report.inDashboard) document.title = "chaperon report: " + name;
     document.getElementById("title").textContent = name;
-    var meta = document.getElementById("meta");
+    var meta = emptied("meta");
     if (data.tag) addFact(meta, "tag", data.tag);
     if (data.start_unix_ms) addFact(meta, "started", new Date(data.start_unix_ms).toISOString()
       .replace("T", " ").replace(/\.\d+Z$/, " UTC"));
@@ -54,9 +63,12 @@
       addFact(meta, "interval", duration(data.series.interval_s));
       addFact(meta, "intervals", String(data.series.intervals));
     }
-    var banners = document.getElementById("banners");
+    var banners = emptied("banners");
     var gen = data.generator;
-    if (data.partial) banners.appendChild(el("div", { class: "banner warn" }, [
+    if (data.state === "running") banners.appendChild(el("div", { class: "banner info" }, [
+      el("strong", { text: "Running:" }),
+      el("span", { text: "the figures so far, merged over every node, updated each interval." })]));
+    else if (data.partial) banners.appendChild(el("div", { class: "banner warn" }, [
       el("strong", { text: "Partial results:" }), el("span", { text: "the run did not complete." })]));
     if (gen.saturated) {
       var reasons = el("ul", {}, gen.saturation.map(function (r) { return el("li", { text: r }); }));
@@ -72,7 +84,7 @@
   }
 
   function renderTiles() {
-    var t = data.totals, tiles = document.getElementById("tiles");
+    var t = data.totals, tiles = emptied("tiles");
     var all = [["requests", String(t.requests)], ["errors", String(t.errors), t.errors > 0],
       ["requests/s", fixed(t.rps, 2)], ["sessions started", String(t.sessions.started)],
       ["sessions completed", String(t.sessions.completed)],
@@ -95,7 +107,7 @@
     var head = ["metric (times in ms)", "count", "errors", "rps", "min", "mean", "p50", "p90", "p99",
       "max"];
     if (withCorrected) head = head.concat(["corr p50", "corr p99"]);
-    var table = document.getElementById("summary");
+    var table = emptied("summary");
     table.appendChild(el("thead", {}, [row(head, "th")]));
     var body = el("tbody");
     data.metrics.forEach(function (m, i) {
@@ -116,7 +128,7 @@
     document.getElementById("corrected-note").hidden = !withCorrected;
     document.getElementById("value-note").hidden = !data.metrics.some(isValue);
 
-    var side = document.getElementById("error-tables");
+    var side = emptied("error-tables");
     function smallTable(id, header, rows) {
       if (!rows.length) return;
       side.appendChild(el("table", { id: id }, [el("thead", {}, [row(header, "th")]),
@@ -128,8 +140,21 @@
       Object.keys(data.session_errors).map(function (k) { return [k, data.session_errors[k]]; }));
   }
 
+  function renderThresholds() {
+    var list = data.thresholds || [];
+    document.getElementById("thresholds-section").hidden = !list.length;
+    var table = emptied("thresholds");
+    if (!list.length) return;
+    table.appendChild(el("thead", {}, [row(["threshold", "status", "measured", "verdict"], "th")]));
+    table.appendChild(el("tbody", {}, list.map(function (v) {
+      var status = v.status + (v.aborted_run ? " (stopped the run)" : "");
+      return row([v.threshold, el("td", { class: "threshold-" + v.status, text: status }),
+        v.metric ? v.metric : "all requests", v.text]);
+    })));
+  }
+
   function renderRun() {
-    var gen = data.generator, facts = document.getElementById("generator");
+    var gen = data.generator, facts = emptied("generator");
     addFact(facts, "generator", gen.saturated ? "saturated" : "kept up");
     addFact(facts, "max thread CPU", Math.round(gen.max_thread_cpu * 100) + " %");
     if (gen.schedule_lag) addFact(facts, "schedule lag", "p50 " + ms(gen.schedule_lag.p50) +
@@ -147,8 +172,8 @@
         (e.session_name ? " (" + e.session_name + ")" : ""));
     });
     var config = document.getElementById("config");
-    if (data.info) config.textContent = JSON.stringify(data.info, null, 2);
-    else document.getElementById("config-details").hidden = true;
+    config.textContent = data.info ? JSON.stringify(data.info, null, 2) : "";
+    document.getElementById("config-details").hidden = !data.info;
   }
 
   // --- charts -----------------------------------------------------------------------------------
@@ -235,6 +260,7 @@
 
   function select(i) {
     report.selected = i;
+    report.selectedLabel = data.metrics[i].label;
     document.getElementById("metric").value = String(i);
     Array.prototype.forEach.call(document.querySelectorAll("#summary tbody tr"), function (tr) {
       tr.classList.toggle("selected", tr.dataset.metric === String(i));
@@ -243,23 +269,9 @@
     spectrumChart(i);
   }
 
-  function renderCharts() {
+  function listenOnce() {
     var picker = document.getElementById("metric");
-    data.metrics.forEach(function (m, i) {
-      picker.appendChild(el("option", { value: String(i), text: m.label }));
-    });
     picker.addEventListener("change", function () { select(Number(picker.value)); });
-    if (!data.series) {
-      document.getElementById("no-series").hidden = false;
-      ["chart-throughput", "chart-sessions", "chart-latency"].forEach(function (id) {
-        document.getElementById(id).parentNode.hidden = true;
-      });
-    }
-    if (!data.metrics.length) {
-      document.getElementById("over-time").hidden = true;
-      return;
-    }
-    select(0);
     window.addEventListener("resize", function () {
       Object.keys(report.charts).forEach(function (name) {
         var c = report.charts[name];
@@ -268,11 +280,41 @@
     });
   }
 
-  renderHeader();
-  renderTiles();
-  renderSummary();
-  renderCharts();
-  renderRun();
+  function renderCharts() {
+    var picker = emptied("metric");
+    data.metrics.forEach(function (m, i) {
+      picker.appendChild(el("option", { value: String(i), text: m.label }));
+    });
+    document.getElementById("no-series").hidden = !!data.series;
+    ["chart-throughput", "chart-sessions", "chart-latency"].forEach(function (id) {
+      document.getElementById(id).parentNode.hidden = !data.series;
+    });
+    document.getElementById("over-time").hidden = !data.metrics.length;
+    if (!data.metrics.length) return;
+    // The chosen metric stays chosen while a live report grows, as long as it is there.
+    var keep = report.renders > 0 && report.selectedLabel !== undefined;
+    var at = keep ? data.metrics.map(function (m) { return m.label; }).indexOf(report.selectedLabel)
+      : -1;
+    select(at >= 0 ? at : 0);
+  }
+
+  // Shows `d` (a report's data); shown again, the charts and tables are replaced.
+  report.render = function (d) {
+    data = d;
+    report.data = d;
+    renderHeader();
+    renderTiles();
+    renderSummary();
+    renderThresholds();
+    renderCharts();
+    renderRun();
+    report.renders += 1;
+  };
+
+  listenOnce();
+  var embedded = document.getElementById("chaperon-data");
+  report.inDashboard = !embedded;  // the dashboard has a title of its own
+  if (embedded) report.render(JSON.parse(embedded.textContent));
   report.readyMs = performance.now();
   report.ready = true;
 })();

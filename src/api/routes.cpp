@@ -38,14 +38,25 @@ json test_json(const cluster::test_status& s) {
   return j;
 }
 
-json live_json(const progress_snapshot& p) {
+json live_json(const cluster::live_figures& live) {
+  const auto& p = live.progress;
+  auto nodes = json::array();
+  for (const auto& n : live.nodes) {
+    nodes.push_back({{"name", n.name},
+                     {"requests", n.requests},
+                     {"errors", n.errors},
+                     {"sessions_active", n.sessions_active},
+                     {"sessions_done", n.sessions_done},
+                     {"sessions_total", n.sessions_total}});
+  }
   return {{"elapsed_s", std::chrono::duration<double>(p.elapsed).count()},
           {"requests", p.requests},
           {"errors", p.errors},
           {"requests_per_second", p.requests_per_second},
           {"sessions_active", p.sessions_active},
           {"sessions_done", p.sessions_done},
-          {"sessions_total", p.sessions_total}};
+          {"sessions_total", p.sessions_total},
+          {"nodes", std::move(nodes)}};
 }
 
 // The value of `name` in a query string ("a=1&format=csv"); empty when absent. Values are
@@ -147,7 +158,7 @@ api_response router::handle(const api_request& request) const {
   if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   const bool open = path == "/" || path == "/healthcheck";
   const bool tests = path == tests_path || path.starts_with("/load_tests/");
-  if (!open && !tests && path != "/version" && path != "/metrics")
+  if (!open && !tests && path != "/version" && path != "/metrics" && path != "/dashboard")
     return error_response(404, "not_found");
   if (!open && cross_origin(request.origin, request.host))
     return error_response(403, "cross_origin", "requests from other sites' pages are refused");
@@ -160,12 +171,14 @@ api_response router::handle(const api_request& request) const {
     return r;
   }
   if (path == "/metrics") return metrics(request.method);
+  if (path == "/dashboard") return dashboard(request.method);
   if (!tests) {
     if (request.method != "GET") return method_not_allowed("GET");
     return text_response(open ? "Chaperon @ " CHAPERON_VERSION : CHAPERON_VERSION);
   }
   if (path == tests_path) return load_tests(request);
   const auto rest = path.substr(tests_path.size() + 1);
+  if (rest == "registered" || rest == "ended") return listing(request.method, rest);
   if (rest == "scheduled") {
     if (request.method != "DELETE") return method_not_allowed("DELETE");
     return json_response(202, {{"cancelled", queue_.clear_scheduled()}});
@@ -175,6 +188,8 @@ api_response router::handle(const api_request& request) const {
     return results(request.method, std::string(rest.substr(0, slash)), query);
   if (slash != std::string_view::npos && rest.substr(slash) == "/events")
     return events(request.method, std::string(rest.substr(0, slash)));
+  if (slash != std::string_view::npos && rest.substr(slash) == "/report")
+    return report(request.method, std::string(rest.substr(0, slash)));
   if (slash != std::string_view::npos) return error_response(404, "not_found");
   return one_test(request.method, std::string(rest));
 }
@@ -213,7 +228,7 @@ api_response router::one_test(std::string_view method, const std::string& id) co
     auto body = test_json(*status);
     if (const auto live = figures_ ? figures_->live() : std::nullopt;
         live && live->test_id == id && status->state == cluster::test_state::running)
-      body["live"] = live_json(live->progress);
+      body["live"] = live_json(*live);
     return json_response(200, body);
   }
   if (!queue_.cancel(id))
@@ -249,6 +264,7 @@ api_response router::results(std::string_view method, const std::string& id,
                               std::to_string(cluster::figure_source::ended_results_kept) + " are)");
   export_options options;
   options.format = *format;
+  options.series = kept->series.get();
   return {200, content_type_of(*format), text_.render(kept->results, options), {}};
 }
 
@@ -257,7 +273,7 @@ api_response router::metrics(std::string_view method) const {
   if (!figures_ || !text_.usable()) return error_response(404, "not_found");
   std::string text;
   if (auto live = figures_->live_results()) {
-    text = text_.prometheus(live->first, live->second.progress);
+    text = text_.prometheus(live->results, live->figures.progress);
   } else if (const auto last = figures_->last_results(); last.second) {
     text = text_.prometheus(last.second->results, {});
   }
@@ -287,7 +303,94 @@ stream_step router::step(const std::string& id, std::chrono::steady_clock::durat
   const auto live = figures_ ? figures_->live() : std::nullopt;
   if (!live || live->test_id != id || live->progress.elapsed == sent) return {};
   sent = live->progress.elapsed;
-  return {"event: live\ndata: " + live_json(live->progress).dump() + "\n\n", false};
+  return {"event: live\ndata: " + live_json(*live).dump() + "\n\n", false};
+}
+
+api_response router::listing(std::string_view method, std::string_view which) const {
+  if (method != "GET") return method_not_allowed("GET");
+  if (which == "ended") {
+    // "results": whether GET /load_tests/<id>/results and /report have its results.
+    auto ended = json::array();
+    for (const auto& t : queue_.ended()) {
+      auto j = test_json(t);
+      j["results"] = figures_ && figures_->results(t.id) != nullptr;
+      ended.push_back(std::move(j));
+    }
+    return json_response(200, {{"ended", std::move(ended)}});
+  }
+  if (!text_.load_test_names) return error_response(404, "not_found");
+  return json_response(200, {{"load_tests", text_.load_test_names()}});
+}
+
+api_response router::dashboard(std::string_view method) const {
+  if (method != "GET") return method_not_allowed("GET");
+  if (!text_.dashboard_page) return error_response(404, "not_found");
+  api_response out{200, "text/html; charset=utf-8", std::string(text_.dashboard_page()), {}};
+  // The page's scripts and styles are inline; it talks to this origin only, and no other
+  // site may frame it (clickjacking the cancel buttons).
+  out.headers.emplace_back("Content-Security-Policy",
+                           "default-src 'none'; script-src 'unsafe-inline'; style-src "
+                           "'unsafe-inline'; connect-src 'self'; img-src data:; "
+                           "frame-ancestors 'none'");
+  out.headers.emplace_back("X-Frame-Options", "DENY");
+  out.headers.emplace_back("Cache-Control", "no-store");
+  return out;
+}
+
+std::string router::report_text(const std::string& key,
+                                const std::function<json()>& make) const {
+  {
+    std::lock_guard lock(cache_->mutex);
+    if (cache_->key == key) return cache_->text;
+  }
+  // Made outside the lock: two requests may both make it, neither waits on the other.
+  auto text = make().dump(-1, ' ', false, json::error_handler_t::replace);
+  std::lock_guard lock(cache_->mutex);
+  cache_->key = key;
+  cache_->text = text;
+  return text;
+}
+
+api_response router::report(std::string_view method, const std::string& id) const {
+  if (method != "GET") return method_not_allowed("GET");
+  if (!figures_ || !text_.report_data) return error_response(404, "not_found");
+  const auto status = queue_.status(id);
+  if (!status) return error_response(404, "unknown_load_test_id", "no load test with id " + id);
+  using cluster::test_state;
+  const auto stamp = [&](json data) {
+    if (data["load_test"] == "") data["load_test"] = status->load_test;
+    data["id"] = id;
+    data["state"] = cluster::to_string(status->state);
+    if (!status->error.empty()) data["error"] = status->error;
+    return data;
+  };
+  if (status->state == test_state::running) {
+    auto live = figures_->live_results();
+    if (!live || live->figures.test_id != id)
+      return error_response(409, "no_figures_yet",
+                            "load test " + id + " has not reported its first figures yet");
+    const auto key = id + "@" + std::to_string(live->figures.progress.elapsed.count());
+    return {200, "application/json", report_text(key, [&] {
+              export_options options;
+              options.series = live->series.get();
+              auto data = stamp(text_.report_data(live->results, options));
+              data["live"] = live_json(live->figures);
+              return data;
+            }), {}};
+  }
+  if (status->state == test_state::scheduled)
+    return error_response(409, "load_test_scheduled", "load test " + id + " has not started");
+  const auto kept = figures_->results(id);
+  if (!kept)
+    return error_response(404, "no_results", "load test " + id + " has no results");
+  return {200, "application/json", report_text(id + "@end", [&] {
+            export_options options;
+            options.series = kept->series.get();
+            auto data = stamp(text_.report_data(kept->results, options));
+            data["cluster"] = {{"nodes", kept->nodes}, {"lost", kept->lost},
+                               {"errors", kept->errors}};
+            return data;
+          }), {}};
 }
 
 }  // namespace chaperon::api

@@ -3,7 +3,9 @@
 // Kept free of Beast and Asio so that tests and the fuzz harness can call it directly.
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,15 +70,20 @@ bool cross_origin(std::string_view origin, std::string_view host);
 // reach the API as a page of its own origin.
 bool host_is_address(std::string_view host);
 
-// How results become text for GET /load_tests/<id>/results and /metrics: the project's exporters
+// How results become text for GET /load_tests/<id>/results, /report and /metrics, the
+// dashboard's page, and the load tests the program has: the project's exporters and registry
 // (exporter_text(), in export_text.cpp). A table of functions, so that the routes build and
-// link without the exporters (the fuzz harness does); a router without them answers those
-// routes 404, as one without figures does.
+// link without them (the fuzz harness does); a router without them answers those routes 404,
+// as one without figures does.
 struct result_text {
   std::optional<std::string> (*parse_format)(std::string_view name) = nullptr;
   std::vector<std::string> (*format_names)() = nullptr;
   std::string (*render)(const run_results& results, const export_options& options) = nullptr;
   std::string (*prometheus)(const run_results& so_far, const progress_snapshot& live) = nullptr;
+  // The HTML report's data (its JSON object) for results and options.series.
+  json (*report_data)(const run_results& results, const export_options& options) = nullptr;
+  std::string_view (*dashboard_page)() = nullptr;
+  std::vector<std::string> (*load_test_names)() = nullptr;
   bool usable() const { return parse_format && format_names && render && prometheus; }
 };
 result_text exporter_text();
@@ -90,6 +97,11 @@ class router {
          std::shared_ptr<const option_parser> parser,
          const cluster::figure_source* figures = nullptr, result_text text = {});
   api_response handle(const api_request& request) const;
+  // Beyond the original's routes: GET /dashboard (the page), GET /load_tests/registered (the
+  // load tests that may be scheduled), GET /load_tests/ended (the last ended tests, latest
+  // first), GET /load_tests/<id>/report (the HTML report's data: live while the test runs, with
+  // "live" figures and the running "nodes"; its results once it has ended).
+  //
   // The next step of GET /load_tests/<id>/events, a Server-Sent Events stream: an "event: live"
   // with the live figures (as GET /load_tests/<id> gives them) each time the master has merged
   // new ones, then an "event: end" with the test's status when it has ended. `sent` is the
@@ -104,12 +116,24 @@ class router {
                        std::string_view query) const;
   api_response metrics(std::string_view method) const;
   api_response events(std::string_view method, const std::string& id) const;
+  api_response report(std::string_view method, const std::string& id) const;
+  api_response dashboard(std::string_view method) const;
+  api_response listing(std::string_view method, std::string_view which) const;
+  // The report's data as JSON text; from the cache when `key` is the cached one.
+  std::string report_text(const std::string& key, const std::function<json()>& make) const;
 
   cluster::test_queue& queue_;
   std::string token_;
   std::shared_ptr<const option_parser> parser_;
   const cluster::figure_source* figures_;
   result_text text_;
+  // The last report data served: every open dashboard asks for the same one each interval.
+  struct report_cache {
+    std::mutex mutex;
+    std::string key;
+    std::string text;
+  };
+  std::unique_ptr<report_cache> cache_ = std::make_unique<report_cache>();
 };
 
 }  // namespace chaperon::api
