@@ -6,13 +6,15 @@
 #include <string_view>
 
 #include "chaperon/load_test.hpp"
+#include "engine/model_text.hpp"
 
 namespace chaperon::api {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> option_names = {
-    "config", "threads", "per_session", "metrics", "thresholds", "interval"};
+constexpr std::array<std::string_view, 13> option_names = {
+    "config", "threads",  "per_session", "metrics",  "thresholds", "interval", "rate",
+    "duration", "stages", "max_active",  "sessions", "scale",      "tag"};
 
 // Cap on engine threads a request may ask for: a typo of 10000 must not start that many.
 constexpr std::size_t max_threads = 1024;
@@ -51,6 +53,11 @@ std::vector<std::string> strings(const json& value, const std::string& where, bo
   return out;
 }
 
+std::string text(const json& value, const std::string& where, const char* what) {
+  if (!value.is_string()) bad_option(where, std::string("must be ") + what);
+  return value.get<std::string>();
+}
+
 void set_option(cluster::run_spec& spec, const std::string& key, const json& value,
                 const std::string& where) {
   if (key == "config") {
@@ -68,8 +75,22 @@ void set_option(cluster::run_spec& spec, const std::string& key, const json& val
   } else if (key == "thresholds") {
     spec.thresholds = strings(value, where, false);
   } else if (key == "interval") {
-    if (!value.is_string()) bad_option(where, "must be a duration string (\"1s\")");
-    spec.interval = value.get<std::string>();
+    spec.interval = text(value, where, "a duration string (\"1s\")");
+  } else if (key == "rate") {
+    spec.rate = text(value, where, "a rate string (\"2000/s\")");
+  } else if (key == "duration") {
+    spec.duration = text(value, where, "a duration string (\"60s\")");
+  } else if (key == "stages") {
+    spec.stages = text(value, where, "a stages string (\"30s:100,60s:100\")");
+  } else if (key == "tag") {
+    spec.tag = text(value, where, "a string");
+  } else if (key == "max_active" || key == "sessions") {
+    if (!value.is_number_unsigned() || (key == "sessions" && value.get<std::size_t>() == 0))
+      bad_option(where, key == "sessions" ? "must be an integer > 0" : "must be an integer >= 0");
+    (key == "sessions" ? spec.sessions : spec.max_active) = value.get<std::size_t>();
+  } else if (key == "scale") {
+    if (!value.is_number() || !(value.get<double>() > 0)) bad_option(where, "must be a number > 0");
+    spec.scale = value.get<double>();
   } else {
     bad_option(where, "unknown option (known: " + known_options() + ")");
   }
@@ -90,6 +111,11 @@ cluster::run_spec default_option_parser::parse(const std::string& test, const js
   spec.load_test = test;
   for (const auto& [key, value] : options.items())
     set_option(spec, key, value, field + "." + key);
+  try {
+    (void)detail::parse_model_text({spec.rate, spec.duration, spec.stages, spec.max_active});
+  } catch (const detail::model_text_error& e) {
+    bad_option(field + "." + e.field(), e.what());
+  }
   // What only a run would find wrong (a malformed threshold or interval, an unknown metric
   // type) is refused now, while the client still waits for the answer.
   try {

@@ -42,6 +42,11 @@ class option_parser {
 //   metrics      string "a,b" or array of strings: the metric types to record
 //   thresholds   string "[metric:]expr[,...]" or array of such strings
 //   interval     string   a duration ("1s")
+//   rate, duration, stages   strings, max_active integer: a load model replacing the test's
+//                as `chaperon run --rate/--duration/--stages/--max-active` (the cluster's total)
+//   sessions     integer  the session count of a test with one at-once entry
+//   scale        number   multiplies every at-once entry's session count
+//   tag          string   names the test's result files; shown in its status and report
 // Anything else is refused, naming the option.
 class default_option_parser : public option_parser {
  public:

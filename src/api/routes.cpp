@@ -35,6 +35,7 @@ api_response method_not_allowed(std::string_view allow) {
 json test_json(const cluster::test_status& s) {
   json j{{"name", s.load_test}, {"id", s.id}, {"state", cluster::to_string(s.state)}};
   if (!s.error.empty()) j["error"] = s.error;
+  if (!s.tag.empty()) j["tag"] = s.tag;
   return j;
 }
 

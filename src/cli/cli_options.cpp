@@ -1,7 +1,10 @@
 #include "cli/cli_options.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
+
+#include "engine/model_text.hpp"
 
 namespace chaperon::cli {
 
@@ -85,46 +88,12 @@ void add_count_options(CLI::App& app, common_options& o) {
 }
 
 std::optional<load_model> make_load_model(const model_options& o) {
-  auto invalid = [](const char* flag, const std::string& value, const std::string& why) {
-    return CLI::ValidationError(flag, "'" + value + "' " + why);
-  };
-  std::optional<double> rate;
-  if (!o.rate.empty()) {
-    rate = parse_rate(o.rate);
-    if (!rate) throw invalid("--rate", o.rate, "is not a rate (e.g. 2000/s, 120/m)");
-  }
-  std::optional<parsed_stages> stages;
-  if (!o.stages.empty()) {
-    try {
-      stages = parse_stages(o.stages);
-    } catch (const std::invalid_argument& e) {
-      throw invalid("--stages", o.stages, e.what());
-    }
-  }
-  bool open = rate || (stages && stages->rates);
-  if (o.max_active > 0 && !open)
-    throw CLI::ValidationError("--max-active", "applies only with --rate or rate stages");
   try {
-    if (stages && !stages->rates) {
-      if (rate)
-        throw invalid("--stages", o.stages, "with --rate, every target must be a rate (500/s)");
-      if (!o.duration.empty())
-        throw CLI::ValidationError("--duration", "session stages set their own duration");
-      return load_model::ramping_sessions(stages->stages);
-    }
-    if (stages) return load_model::ramping_rate(stages->stages, rate.value_or(0), o.max_active);
-    if (!rate) {
-      if (!o.duration.empty())
-        throw CLI::ValidationError("--duration", "applies only with --rate");
-      return std::nullopt;
-    }
-    auto duration = parse_duration_text(o.duration);
-    if (o.duration.empty()) throw CLI::ValidationError("--rate", "needs --duration (e.g. 60s)");
-    if (!duration || duration->count() <= 0)
-      throw invalid("--duration", o.duration, "is not a duration > 0 (e.g. 60s)");
-    return load_model::constant_rate(*rate, *duration, o.max_active);
-  } catch (const std::invalid_argument& e) {
-    throw CLI::ValidationError(stages ? "--stages" : "--rate", e.what());
+    return detail::parse_model_text({o.rate, o.duration, o.stages, o.max_active});
+  } catch (const detail::model_text_error& e) {
+    auto flag = "--" + e.field();
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    throw CLI::ValidationError(flag, e.what());
   }
 }
 

@@ -34,6 +34,7 @@ struct cluster_flags {
   client_flags client;
   std::string load_test;
   common_options spec;
+  std::string tag;  // schedule --tag: none unless given
   std::string cancel_id;
   bool cancel_all = false;
   bool cancel_scheduled = false;
@@ -122,6 +123,10 @@ void add_clients(CLI::App& app, cluster_flags& f) {
   f.schedule->add_option("load_test", f.load_test, "Name of the load test (see `list`)")
       ->required();
   add_spec_options(*f.schedule, f.spec);
+  add_model_options(*f.schedule, f.spec.model, true);
+  add_count_options(*f.schedule, f.spec);
+  f.schedule->add_option("--tag", f.tag,
+                         "Names the test's result files on the master; shown in its report");
   add_client(*f.schedule, f.client);
 
   f.cancel = app.add_subcommand("cancel", "Cancel a test (running or queued) on a master");
@@ -149,8 +154,10 @@ cluster::control_client_options client_options(const client_flags& c) {
 }
 
 // The spec as every node will run it, checked here first so that a bad flag is named now.
-cluster::run_spec make_spec(const std::string& name, const common_options& o) {
-  const auto options = make_run_options(o);  // throws naming a bad --config, --threshold, ...
+cluster::run_spec make_spec(const std::string& name, const common_options& o,
+                            const std::string& tag) {
+  // Throws naming a bad --config, --threshold, --rate, ...
+  const auto options = make_run_options(o);
   find_load_test(name);                      // throws naming an unknown load test
   cluster::run_spec spec;
   spec.load_test = name;
@@ -160,6 +167,13 @@ cluster::run_spec make_spec(const std::string& name, const common_options& o) {
   spec.metrics = split_comma_list(o.metrics);
   spec.thresholds = o.thresholds;
   spec.interval = o.interval;
+  spec.rate = o.model.rate;
+  spec.duration = o.model.duration;
+  spec.stages = o.model.stages;
+  spec.max_active = o.model.max_active;
+  spec.sessions = o.sessions;
+  spec.scale = o.scale;
+  spec.tag = tag;
   return spec;
 }
 
@@ -210,7 +224,7 @@ std::optional<int> cluster_commands::run() const {
   if (f.worker->parsed()) return run_worker(f.worker_opts);
   if (!f.schedule->parsed() && !f.cancel->parsed() && !f.status->parsed()) return std::nullopt;
   const auto client = client_options(f.client);
-  const auto spec = f.schedule->parsed() ? make_spec(f.load_test, f.spec) : cluster::run_spec{};
+  const auto spec = f.schedule->parsed() ? make_spec(f.load_test, f.spec, f.tag) : cluster::run_spec{};
   try {
     if (f.schedule->parsed()) {
       std::cout << cluster::schedule_test(client, spec) << "\n";

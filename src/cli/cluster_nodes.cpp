@@ -64,8 +64,9 @@ class master_console {
     for (const auto& e : out.errors) std::cout << "  error: " << e << "\n";
     try {
       json info = report_of(spec, out);
-      export_results({out.results, out.series.get(), std::move(info), spec.load_test, id}, exports_,
-                     s3_);
+      export_results(
+          {out.results, out.series.get(), std::move(info), spec.load_test, id, spec.tag},
+          exports_, s3_);
     } catch (const std::exception& e) {
       std::cout << "test " << id << ": results not written: " << e.what() << "\n";
     }
@@ -121,6 +122,7 @@ class master_console {
       info = {{"load_test", spec.load_test}, {"runtime_config", spec.config},
               {"partial", out.results.partial}};
     }
+    if (!spec.tag.empty()) info["tag"] = spec.tag;
     info["cluster"] = {{"nodes", out.nodes},
                        {"lost", out.lost},
                        {"errors", out.errors},

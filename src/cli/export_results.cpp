@@ -115,7 +115,8 @@ bool export_results(const results_export& what, const common_options& o,
       std::cerr << "written: " << extra.string() << "\n";
     return true;
   }
-  const std::string tag = what.id.empty() ? o.tag : o.tag + "-" + what.id;
+  const std::string& base = what.tag.empty() ? o.tag : what.tag;
+  const std::string tag = what.id.empty() ? base : base + "-" + what.id;
   fs::path path = o.output.empty() ? tagged_output_path(what.load_test, tag, format,
                                                         std::chrono::system_clock::now())
                                    : with_id(output_path_with_extension(o.output, format), what.id);

@@ -35,6 +35,7 @@ struct results_export {
   // Set, it goes into every file name (the default one's tag, --output, --report, --hdr-log), so
   // that the tests a master runs one after another do not overwrite each other's files.
   std::string id;
+  std::string tag;  // set: replaces the options' tag (a scheduled test's own)
 };
 
 // Prints the summary and writes the files the options ask for; false when the S3 upload failed

@@ -33,6 +33,7 @@ std::string test_queue::schedule(run_spec spec) {
   entry e;
   e.status.id = "test-" + std::to_string(next_id_++);
   e.status.load_test = spec.load_test;
+  e.status.tag = spec.tag;
   e.spec = std::move(spec);
   auto id = e.status.id;
   waiting_.push_back(std::move(e));

@@ -27,6 +27,7 @@ struct test_status {
   std::string load_test;
   test_state state = test_state::scheduled;
   std::string error;  // why it failed
+  std::string tag;    // the run spec's
 };
 
 class test_queue {

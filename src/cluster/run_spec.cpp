@@ -2,6 +2,7 @@
 
 #include "chaperon/error.hpp"
 #include "chaperon/thresholds.hpp"
+#include "engine/model_text.hpp"
 
 namespace chaperon::cluster {
 
@@ -28,7 +29,9 @@ T field(const json& j, const char* key, T fallback) {
 json run_spec::to_json() const {
   return json{{"load_test", load_test},   {"config", config},         {"threads", threads},
               {"per_session", per_session}, {"metrics", metrics},     {"thresholds", thresholds},
-              {"interval", interval}};
+              {"interval", interval},       {"rate", rate},           {"duration", duration},
+              {"stages", stages},           {"max_active", max_active}, {"sessions", sessions},
+              {"scale", scale},             {"tag", tag}};
 }
 
 run_spec run_spec::from_json(const json& j) {
@@ -43,6 +46,14 @@ run_spec run_spec::from_json(const json& j) {
   s.metrics = field<std::vector<std::string>>(j, "metrics", {});
   s.thresholds = field<std::vector<std::string>>(j, "thresholds", {});
   s.interval = field<std::string>(j, "interval", "");
+  // Absent from the specs of nodes older than these fields: the test's own model then.
+  s.rate = field<std::string>(j, "rate", "");
+  s.duration = field<std::string>(j, "duration", "");
+  s.stages = field<std::string>(j, "stages", "");
+  s.max_active = field<std::size_t>(j, "max_active", 0);
+  s.sessions = field<std::size_t>(j, "sessions", 0);
+  s.scale = field<double>(j, "scale", 0);
+  s.tag = field<std::string>(j, "tag", "");
   return s;
 }
 
@@ -58,6 +69,14 @@ run_options run_spec::options(share part) const {
     if (!d || d->count() <= 0) throw spec_error("run spec: field 'interval' is not a duration: " + interval);
     o.interval = *d;
   }
+  try {
+    o.model = detail::parse_model_text({rate, duration, stages, max_active});
+  } catch (const detail::model_text_error& e) {
+    throw spec_error("run spec: field '" + e.field() + "': " + e.what());
+  }
+  if (sessions > 0) o.sessions = sessions;
+  if (scale < 0) throw spec_error("run spec: field 'scale' must be > 0");
+  if (scale > 0) o.scale = scale;
   o.part = part;
   return o;
 }

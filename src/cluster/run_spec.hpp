@@ -19,6 +19,16 @@ struct run_spec {
   std::vector<std::string> metrics;       // metric types to record; empty: all
   std::vector<std::string> thresholds;    // as on the command line: [metric:]expression[,...]
   std::string interval;                   // "" or a duration ("1s")
+  // The load model replacing every entry's (as the command line's --rate, --duration,
+  // --stages, --max-active take it; a rate is the whole cluster's, split by shares) and the
+  // at-once session counts (--sessions, --scale; 0: the test's own).
+  std::string rate;
+  std::string duration;
+  std::string stages;
+  std::size_t max_active = 0;
+  std::size_t sessions = 0;
+  double scale = 0;
+  std::string tag;  // names the test's result files and shows in its report and status
 
   json to_json() const;
   // Throws chaperon::error naming the field that is missing or malformed.

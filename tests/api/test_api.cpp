@@ -202,6 +202,32 @@ TEST_F(Api, options_reach_the_run) {
   EXPECT_EQ(json::parse(call("GET", "/load_tests/" + id).body).at("state"), "finished");
 }
 
+// The command line's load-model and count options, and a tag: a rate is the cluster's total.
+TEST_F(Api, a_rate_and_a_tag_reach_the_run) {
+  start({}, 1);
+  const json options{{"config", {{"base_url", demo_->url()}}}, {"threads", 1},
+                     {"rate", "40/s"}, {"duration", "500ms"}, {"max_active", 50},
+                     {"tag", "nightly"}};
+  const auto r = call("POST", "/load_tests",
+                      json{{"load_tests", {{{"test", "Api.Gets"}, {"options", options}}}}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto id = json::parse(r.body).at("scheduled").at(0).get<std::string>();
+  ASSERT_TRUE(master_->queue().wait_idle(30s));
+  const auto spec = last_spec();
+  EXPECT_EQ(spec.rate, "40/s");
+  EXPECT_EQ(spec.duration, "500ms");
+  EXPECT_EQ(spec.max_active, 50u);
+  EXPECT_EQ(spec.tag, "nightly");
+  const auto status = json::parse(call("GET", "/load_tests/" + id).body);
+  EXPECT_EQ(status.at("tag"), "nightly") << status.dump();
+  EXPECT_EQ(status.at("state"), "finished") << status.dump();
+  // 40/s for 0.5 s: 20 arrivals over the two nodes, whatever the test's own model.
+  const auto kept = master_->results(id);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->results.arrivals.started + kept->results.arrivals.dropped, 20u);
+  EXPECT_EQ(kept->nodes.size(), 2u);
+}
+
 TEST_F(Api, a_scheduled_test_runs_on_the_workers_too) {
   start({}, 2);
   const auto before = demo_->path_count("/api/messages");
@@ -301,8 +327,22 @@ TEST_F(Api, bad_schedule_requests_name_the_problem) {
        "load_tests[0].options.threads"},
       {R"({"load_tests":[{"test":"Api.Gets","options":{"threads":-1}}]})", "invalid_option",
        "load_tests[0].options.threads"},
+      {R"({"load_tests":[{"test":"Api.Gets","options":{"rates":5}}]})", "invalid_option",
+       "load_tests[0].options.rates: unknown option"},
       {R"({"load_tests":[{"test":"Api.Gets","options":{"rate":5}}]})", "invalid_option",
-       "load_tests[0].options.rate: unknown option"},
+       "load_tests[0].options.rate: must be a rate string"},
+      {R"({"load_tests":[{"test":"Api.Gets","options":{"rate":"fast","duration":"1s"}}]})",
+       "invalid_option", "load_tests[0].options.rate: 'fast' is not a rate"},
+      {R"({"load_tests":[{"test":"Api.Gets","options":{"rate":"5/s"}}]})", "invalid_option",
+       "load_tests[0].options.duration: is needed with a rate"},
+      {R"({"load_tests":[{"test":"Api.Gets","options":{"stages":"30s:x"}}]})", "invalid_option",
+       "load_tests[0].options.stages: '30s:x'"},
+      {R"({"load_tests":[{"test":"Api.Gets","options":{"sessions":0}}]})", "invalid_option",
+       "load_tests[0].options.sessions: must be an integer > 0"},
+      {R"({"load_tests":[{"test":"Api.Gets","options":{"scale":-1}}]})", "invalid_option",
+       "load_tests[0].options.scale"},
+      {R"({"load_tests":[{"test":"Api.Gets","options":{"tag":1}}]})", "invalid_option",
+       "load_tests[0].options.tag"},
       {R"({"load_tests":[{"test":"Api.Gets","options":{"config":1}}]})", "invalid_option",
        "load_tests[0].options.config"},
       {R"({"load_tests":[{"test":"Api.Gets","options":{"per_session":"yes"}}]})",

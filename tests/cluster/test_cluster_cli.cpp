@@ -507,6 +507,9 @@ TEST_F(ClusterCli, MalformedInputNamesTheFlagAndExits2) {
       {{"schedule", "Demo.Rest", "--master", "127.0.0.1:1", "--threshold", "p99<<1"},
        "--threshold"},
       {{"schedule", "Demo.Nope", "--master", "127.0.0.1:1"}, "Demo.Nope"},
+      {{"schedule", "Demo.Rest", "--master", "127.0.0.1:1", "--rate", "fast", "--duration", "1s"},
+       "--rate: 'fast'"},
+      {{"schedule", "Demo.Rest", "--master", "127.0.0.1:1", "--rate", "5/s"}, "--duration"},
       {{"cancel", "--master", "127.0.0.1:1"}, "--all"},
       {{"status", "--master", "127.0.0.1:1", "--timeout", "never"}, "--timeout"},
   };

@@ -27,7 +27,7 @@ declare -A harness=(
   [config]="src/engine/config.cpp"
   [run_results]="src/metrics/histogram.cpp src/metrics/run_results.cpp -- -lfmt"
   [ws_frame]="src/net/ws_frame.cpp"
-  [api_request]="src/api/routes.cpp src/api/auth.cpp src/api/option_parser.cpp src/cluster/queue.cpp src/cluster/run_spec.cpp src/cluster/token.cpp src/engine/config.cpp src/metrics/threshold_parse.cpp src/metrics/run_results.cpp src/metrics/histogram.cpp -- -lfmt -lcrypto"
+  [api_request]="src/api/routes.cpp src/api/auth.cpp src/api/option_parser.cpp src/cluster/queue.cpp src/cluster/run_spec.cpp src/engine/model_text.cpp src/engine/load_model.cpp src/cluster/token.cpp src/engine/config.cpp src/metrics/threshold_parse.cpp src/metrics/run_results.cpp src/metrics/histogram.cpp -- -lfmt -lcrypto"
   [ws_handshake]="src/net/ws_handshake.cpp src/net/request_writer.cpp src/net/response_parser.cpp -- -lcrypto"
 )
 
