@@ -143,7 +143,7 @@ std::filesystem::path tagged_output_path(std::string_view load_test, std::string
                                          std::chrono::system_clock::time_point now);
 
 // `path` with ".<e.extension()>" appended, unless it already ends with that extension (any
-// letter case).
+// letter case) or names an existing file that is not a regular one (/dev/null, a pipe).
 std::filesystem::path output_path_with_extension(const std::filesystem::path& path,
                                                  const exporter& e);
 // The same with find_exporter(format).

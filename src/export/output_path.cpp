@@ -71,6 +71,12 @@ std::filesystem::path output_path_with_extension(const std::filesystem::path& pa
                                                  const exporter& e) {
   const auto wanted = "." + std::string(e.extension());
   if (equal_ignoring_case(path.extension().string(), wanted)) return path;
+  // A device or a pipe is written as named: "-o /dev/null" must not make /dev/null.json.
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) &&
+      !std::filesystem::is_directory(status))
+    return path;
   auto out = path;
   out += wanted;
   return out;

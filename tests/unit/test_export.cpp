@@ -168,6 +168,7 @@ TEST(output_path, tagged_path_uses_the_utc_date_and_name_folders) {
 TEST(output_path, extension_is_appended_once) {
   EXPECT_EQ(output_path_with_extension("metrics.csv", export_format::csv), "metrics.csv");
   EXPECT_EQ(output_path_with_extension("metrics", export_format::csv), "metrics.csv");
+  EXPECT_EQ(output_path_with_extension("/dev/null", export_format::csv), "/dev/null");
   EXPECT_EQ(output_path_with_extension("out/M.JSON", export_format::json), "out/M.JSON");
   EXPECT_EQ(output_path_with_extension("out/metrics.json", export_format::csv),
             "out/metrics.json.csv");
