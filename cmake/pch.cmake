@@ -16,6 +16,19 @@ target_include_directories(chaperon_pch PRIVATE ${PROJECT_SOURCE_DIR}/include)
 target_link_libraries(chaperon_pch PRIVATE nlohmann_json::nlohmann_json)
 target_precompile_headers(chaperon_pch PRIVATE <nlohmann/json.hpp> <chaperon/chaperon.hpp>)
 
+# GCC stores a checksum of every header in the precompiled header and, finding one whose bytes
+# differ, includes that header again (redefinitions). ccache's preprocessor mode hashes headers
+# without their comments, so after a comment-only edit it would hand back a header precompiled
+# from the old bytes; its depend mode hashes the headers' bytes instead.
+get_target_property(launcher chaperon_pch CXX_COMPILER_LAUNCHER)
+if(launcher AND CHAPERON_CCACHE)
+  list(FIND launcher ${CHAPERON_CCACHE} at)
+  if(NOT at EQUAL -1)
+    list(INSERT launcher ${at} CCACHE_DEPEND=1)
+    set_target_properties(chaperon_pch PROPERTIES CXX_COMPILER_LAUNCHER "${launcher}")
+  endif()
+endif()
+
 function(chaperon_use_pch target)
   target_precompile_headers(${target} REUSE_FROM chaperon_pch)
 endfunction()
