@@ -508,7 +508,10 @@ void master_state::look(std::unique_lock<std::mutex>& lock, live_view& view) {
 void master_state::await_end(std::unique_lock<std::mutex>& lock, std::stop_token stop,
                              live_view& view, std::chrono::milliseconds period) {
   const auto all_reported = [&] { return test->pending.empty(); };
-  auto next_look = clock::now() + options.start_delay + period;
+  // Nodes report once per period from the common start; looking at the same instants would
+  // race them (a look just before a report repeats the figures, the next one doubles them), so
+  // the looks fall halfway between reports.
+  auto next_look = clock::now() + options.start_delay + period + period / 2;
   bool cancelled = false;
   while (!all_reported()) {
     // Once cancelled, only the shares' ends (and the next look) wake it.
