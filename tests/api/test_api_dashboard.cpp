@@ -14,7 +14,10 @@ using nlohmann::json;
 
 std::string one_test_body(const std::string& test, const std::string& base_url,
                           const std::string& interval) {
-  json options{{"config", {{"base_url", base_url}}}, {"threads", 1}, {"interval", interval}};
+  json options{{"config", {{"base_url", base_url}}},
+               {"threads", 1},
+               {"interval", interval},
+               {"thresholds", {"p(99)<10s", "errors<1"}}};
   return json{{"load_tests", {{{"test", test}, {"options", options}}}}}.dump();
 }
 
@@ -104,6 +107,12 @@ TEST_F(Api, a_report_is_live_while_the_test_runs_and_final_after) {
     node_requests += n.at("requests").get<std::uint64_t>();
   }
   EXPECT_EQ(node_requests, live.at("totals").at("requests").get<std::uint64_t>());
+  // The thresholds' states on the figures so far.
+  const auto& thresholds = live.at("thresholds");
+  ASSERT_EQ(thresholds.size(), 2u) << r.body;
+  EXPECT_EQ(thresholds[0].at("threshold"), "p(99)<10s");
+  EXPECT_EQ(thresholds[0].at("status"), "passed");
+  EXPECT_EQ(thresholds[1].at("status"), "passed");
 
   EXPECT_EQ(call("DELETE", "/load_tests/" + id).status, 202);
   ASSERT_TRUE(master_->queue().wait_idle(30s));
@@ -115,6 +124,7 @@ TEST_F(Api, a_report_is_live_while_the_test_runs_and_final_after) {
   EXPECT_EQ(final_data.at("cluster").at("nodes").size(), 2u);
   EXPECT_GE(final_data.at("series").at("intervals"), live.at("series").at("intervals"));
   EXPECT_GE(final_data.at("totals").at("requests"), live.at("totals").at("requests"));
+  EXPECT_EQ(final_data.at("thresholds").size(), 2u);
   // The same results as the HTML export: the report's data is what the report shows.
   const auto csv = call("GET", "/load_tests/" + id + "/results?format=csv");
   EXPECT_EQ(csv.status, 200);
