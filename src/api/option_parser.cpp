@@ -12,9 +12,9 @@ namespace chaperon::api {
 
 namespace {
 
-constexpr std::array<std::string_view, 13> option_names = {
-    "config", "threads",  "per_session", "metrics",  "thresholds", "interval", "rate",
-    "duration", "stages", "max_active",  "sessions", "scale",      "tag"};
+constexpr std::array<std::string_view, 14> option_names = {
+    "config",   "threads", "per_session", "metrics",  "thresholds", "interval", "rate",
+    "duration", "stages",  "max_active",  "sessions", "scale",      "tag",      "format"};
 
 // Cap on engine threads a request may ask for: a typo of 10000 must not start that many.
 constexpr std::size_t max_threads = 1024;
@@ -84,6 +84,8 @@ void set_option(cluster::run_spec& spec, const std::string& key, const json& val
     spec.stages = text(value, where, "a stages string (\"30s:100,60s:100\")");
   } else if (key == "tag") {
     spec.tag = text(value, where, "a string");
+  } else if (key == "format") {
+    spec.format = text(value, where, "an export format's name (\"csv\")");
   } else if (key == "max_active" || key == "sessions") {
     if (!value.is_number_unsigned() || (key == "sessions" && value.get<std::size_t>() == 0))
       bad_option(where, key == "sessions" ? "must be an integer > 0" : "must be an integer >= 0");

@@ -47,6 +47,8 @@ class option_parser {
 //   sessions     integer  the session count of a test with one at-once entry
 //   scale        number   multiplies every at-once entry's session count
 //   tag          string   names the test's result files; shown in its status and report
+//   format       string   the format the master writes this test's results in (its --format
+//                otherwise); the router checks the name against the exporters it has
 // Anything else is refused, naming the option.
 class default_option_parser : public option_parser {
  public:

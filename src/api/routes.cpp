@@ -210,9 +210,17 @@ api_response router::schedule(std::string_view body) const {
   try {
     const auto items = parse_schedule_body(body);
     if (items.empty()) return error_response(400, "no_load_tests_given");
-    for (std::size_t i = 0; i < items.size(); ++i)
-      specs.push_back(parser_->parse(items[i].test, items[i].options,
-                                     "load_tests[" + std::to_string(i) + "].options"));
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const auto field = "load_tests[" + std::to_string(i) + "].options";
+      specs.push_back(parser_->parse(items[i].test, items[i].options, field));
+      auto& format = specs.back().format;
+      if (format.empty() || !text_.parse_format) continue;
+      const auto known = text_.parse_format(format);
+      if (!known)
+        throw invalid_load_test("invalid_option",
+                                field + ".format: '" + format + "' is not an export format");
+      format = *known;
+    }
   } catch (const invalid_load_test& e) {
     return error_response(400, e.code(), e.what());
   }

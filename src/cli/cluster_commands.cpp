@@ -34,7 +34,8 @@ struct cluster_flags {
   client_flags client;
   std::string load_test;
   common_options spec;
-  std::string tag;  // schedule --tag: none unless given
+  std::string tag;     // schedule --tag: none unless given
+  std::string format;  // schedule --format: the master's own unless given
   std::string cancel_id;
   bool cancel_all = false;
   bool cancel_scheduled = false;
@@ -127,6 +128,9 @@ void add_clients(CLI::App& app, cluster_flags& f) {
   add_count_options(*f.schedule, f.spec);
   f.schedule->add_option("--tag", f.tag,
                          "Names the test's result files on the master; shown in its report");
+  f.schedule->add_option("-f,--format", f.format,
+                         "The format the master writes this test's results in (default: its own)")
+      ->check(CLI::IsMember(exporter_names(), CLI::ignore_case));
   add_client(*f.schedule, f.client);
 
   f.cancel = app.add_subcommand("cancel", "Cancel a test (running or queued) on a master");
@@ -155,7 +159,7 @@ cluster::control_client_options client_options(const client_flags& c) {
 
 // The spec as every node will run it, checked here first so that a bad flag is named now.
 cluster::run_spec make_spec(const std::string& name, const common_options& o,
-                            const std::string& tag) {
+                            const std::string& tag, const std::string& format) {
   // Throws naming a bad --config, --threshold, --rate, ...
   const auto options = make_run_options(o);
   find_load_test(name);                      // throws naming an unknown load test
@@ -174,6 +178,7 @@ cluster::run_spec make_spec(const std::string& name, const common_options& o,
   spec.sessions = o.sessions;
   spec.scale = o.scale;
   spec.tag = tag;
+  spec.format = format;
   return spec;
 }
 
@@ -224,7 +229,7 @@ std::optional<int> cluster_commands::run() const {
   if (f.worker->parsed()) return run_worker(f.worker_opts);
   if (!f.schedule->parsed() && !f.cancel->parsed() && !f.status->parsed()) return std::nullopt;
   const auto client = client_options(f.client);
-  const auto spec = f.schedule->parsed() ? make_spec(f.load_test, f.spec, f.tag) : cluster::run_spec{};
+  const auto spec = f.schedule->parsed() ? make_spec(f.load_test, f.spec, f.tag, f.format) : cluster::run_spec{};
   try {
     if (f.schedule->parsed()) {
       std::cout << cluster::schedule_test(client, spec) << "\n";

@@ -64,9 +64,11 @@ class master_console {
     for (const auto& e : out.errors) std::cout << "  error: " << e << "\n";
     try {
       json info = report_of(spec, out);
+      auto exports = exports_;
+      if (!spec.format.empty()) exports.format = spec.format;
       export_results(
           {out.results, out.series.get(), std::move(info), spec.load_test, id, spec.tag},
-          exports_, s3_);
+          exports, s3_);
     } catch (const std::exception& e) {
       std::cout << "test " << id << ": results not written: " << e.what() << "\n";
     }

@@ -92,7 +92,8 @@ int execute(const load_test& test, const common_options& o) {
   auto run = run_with_progress(test, std::move(options), o, interrupts);
   const run_results& results = run.results;
   const bool uploaded = export_results(
-      {results, &run.series, config_report(ran, runtime_config, results), test.name(), {}}, o, s3);
+      {results, &run.series, config_report(ran, runtime_config, results), test.name(), {}, {}},
+      o, s3);
   if (int sig = interrupts.signal_received()) {
     std::cerr << "chaperon: stopped by signal " << sig << "; partial results written\n";
     return 128 + sig;

@@ -31,7 +31,7 @@ json run_spec::to_json() const {
               {"per_session", per_session}, {"metrics", metrics},     {"thresholds", thresholds},
               {"interval", interval},       {"rate", rate},           {"duration", duration},
               {"stages", stages},           {"max_active", max_active}, {"sessions", sessions},
-              {"scale", scale},             {"tag", tag}};
+              {"scale", scale},             {"tag", tag},             {"format", format}};
 }
 
 run_spec run_spec::from_json(const json& j) {
@@ -54,6 +54,7 @@ run_spec run_spec::from_json(const json& j) {
   s.sessions = field<std::size_t>(j, "sessions", 0);
   s.scale = field<double>(j, "scale", 0);
   s.tag = field<std::string>(j, "tag", "");
+  s.format = field<std::string>(j, "format", "");
   return s;
 }
 

@@ -29,6 +29,7 @@ struct run_spec {
   std::size_t sessions = 0;
   double scale = 0;
   std::string tag;  // names the test's result files and shows in its report and status
+  std::string format;  // the master's export format for this test; "": its --format
 
   json to_json() const;
   // Throws chaperon::error naming the field that is missing or malformed.

@@ -207,7 +207,7 @@ TEST_F(Api, a_rate_and_a_tag_reach_the_run) {
   start({}, 1);
   const json options{{"config", {{"base_url", demo_->url()}}}, {"threads", 1},
                      {"rate", "40/s"}, {"duration", "500ms"}, {"max_active", 50},
-                     {"tag", "nightly"}};
+                     {"tag", "nightly"}, {"format", "JSON"}};
   const auto r = call("POST", "/load_tests",
                       json{{"load_tests", {{{"test", "Api.Gets"}, {"options", options}}}}}.dump());
   ASSERT_EQ(r.status, 200) << r.body;
@@ -218,6 +218,7 @@ TEST_F(Api, a_rate_and_a_tag_reach_the_run) {
   EXPECT_EQ(spec.duration, "500ms");
   EXPECT_EQ(spec.max_active, 50u);
   EXPECT_EQ(spec.tag, "nightly");
+  EXPECT_EQ(spec.format, "json");
   const auto status = json::parse(call("GET", "/load_tests/" + id).body);
   EXPECT_EQ(status.at("tag"), "nightly") << status.dump();
   EXPECT_EQ(status.at("state"), "finished") << status.dump();
@@ -343,6 +344,8 @@ TEST_F(Api, bad_schedule_requests_name_the_problem) {
        "load_tests[0].options.scale"},
       {R"({"load_tests":[{"test":"Api.Gets","options":{"tag":1}}]})", "invalid_option",
        "load_tests[0].options.tag"},
+      {R"({"load_tests":[{"test":"Api.Gets","options":{"format":"xml"}}]})", "invalid_option",
+       "load_tests[0].options.format: 'xml' is not an export format"},
       {R"({"load_tests":[{"test":"Api.Gets","options":{"config":1}}]})", "invalid_option",
        "load_tests[0].options.config"},
       {R"({"load_tests":[{"test":"Api.Gets","options":{"per_session":"yes"}}]})",
