@@ -52,6 +52,17 @@ std::string basic_auth_from(const json& cfg) {
   throw config_error("config key 'basic_auth' must be [\"user\", \"pass\"] or "
                      "{\"user\": ..., \"pass\": ...}, not " + auth->dump());
 }
+// Config ws.max_connecting: a count of connects, 0 for no bound.
+std::size_t max_connecting_from(const json& cfg) {
+  const json* v = find_path(cfg, config_path("ws.max_connecting"));
+  if (!v || v->is_null()) return default_ws_max_connecting;
+  if (!v->is_number_integer() || v->get<std::int64_t>() < 0) {
+    throw config_error("config key 'ws.max_connecting' must be a count of connects (0: no bound), "
+                       "not " + v->dump());
+  }
+  return v->get<std::size_t>();
+}
+
 bool is_ip_address(const std::string& text) {
   unsigned char buf[sizeof(in6_addr)];
   return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
@@ -124,6 +135,7 @@ std::shared_ptr<const http_settings> make_http_settings(const json& cfg) {
   }
   s->ws_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
       config_ms(cfg, "ws_timeout", std::chrono::milliseconds(10000)));
+  s->ws_max_connecting = max_connecting_from(cfg);
   s->source_addresses = source_addresses_from(cfg);
   if (!s->source_addresses.empty()) s->timeouts.sources = &s->source_addresses;
   return s;

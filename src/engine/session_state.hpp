@@ -31,6 +31,8 @@ class shard;
 // completed (when that stop came first).
 enum class stop_kind : std::uint8_t { none, aborted, timed_out, cancelled, ramp_down };
 
+inline constexpr std::size_t default_ws_max_connecting = 256;
+
 // Settings read from config once and cached, so that requests do not look them up every time.
 struct http_settings {
   std::string base_url;
@@ -41,6 +43,9 @@ struct http_settings {
   bool skip_query_in_metrics = false;
   bool store_results = false;  // config store_results: sessions keep their last results
   std::chrono::milliseconds ws_timeout{10000};  // config ws_timeout: default WebSocket wait
+  // Config ws.max_connecting: WebSocket connects one engine thread has in flight at once (0: no
+  // bound); more wait for a place before they start.
+  std::size_t ws_max_connecting = default_ws_max_connecting;
   std::vector<std::string> source_addresses;     // config source_addresses (timeouts.sources)
 };
 

@@ -18,6 +18,8 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "net/connect_gate.hpp"
+
 namespace chaperon::net {
 
 // Something with a deadline: the sweeper calls on_deadline() once it has passed.
@@ -115,6 +117,9 @@ class io_services {
   std::unique_ptr<char[]> take_read_buffer(bool large);
   void give_read_buffer(std::unique_ptr<char[]> buffer, bool large) noexcept;
 
+  // The WebSocket connects of this shard wait here for a place (config ws.max_connecting).
+  connect_gate& ws_connects() noexcept { return ws_connects_; }
+
   void arm(deadline_hook& hook, std::chrono::steady_clock::time_point deadline);
   void disarm(deadline_hook& hook) noexcept;
   // Stops the sweeper so that the io_context can run out of work.
@@ -150,6 +155,7 @@ class io_services {
   std::vector<deferred_sender*> sends_;
   std::vector<deferred_sender*> flushing_;
   bool flush_posted_ = false;
+  connect_gate ws_connects_;
 };
 
 }  // namespace chaperon::net
