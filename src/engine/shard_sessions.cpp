@@ -14,6 +14,15 @@ namespace chaperon::detail {
 
 namespace asio = boost::asio;
 
+namespace {
+// The timers sessions sleep and wait on name the io_context's executor, not the polymorphic
+// any_io_executor: a sleeping session holds one timer and its pending wait, each of which would
+// otherwise carry a 56-byte type-erased executor.
+using session_timer = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                                 asio::wait_traits<std::chrono::steady_clock>,
+                                                 asio::io_context::executor_type>;
+}  // namespace
+
 void shard::record_session_end(const session_state& s) {
   auto& counts = results_.sessions;
   const auto& failure = s.run.failure;
@@ -43,11 +52,11 @@ void shard::record_session_end(const session_state& s) {
 
 void shard::sleep(session_state& s, std::chrono::microseconds d, std::coroutine_handle<> h) {
   struct sleeper {
-    asio::steady_timer timer;
+    session_timer timer;
     std::coroutine_handle<> waiter;
     session_state* state;
   };
-  auto* sl = new sleeper{asio::steady_timer(io(), d), h, &s};
+  auto* sl = new sleeper{session_timer(io(), d), h, &s};
   s.pending = pending_op{[](void* p) { static_cast<sleeper*>(p)->timer.cancel(); }, sl};
   sl->timer.async_wait([sl](const boost::system::error_code&) {
     auto waiter = sl->waiter;
@@ -67,13 +76,13 @@ void shard::record_task_failure(const session_state& s) {
 
 void shard::wait(session_state& s, wait_slot& slot, std::chrono::microseconds timeout,
                   std::coroutine_handle<> h) {
-  auto* timer = new asio::steady_timer(io(), timeout);
+  auto* timer = new session_timer(io(), timeout);
   slot.waiter = h;
   slot.timer = timer;
   slot.woken = slot.timed_out = false;
   s.pending = pending_op{[](void* p) {
                            auto* sl = static_cast<wait_slot*>(p);
-                           if (sl->timer) static_cast<asio::steady_timer*>(sl->timer)->cancel();
+                           if (sl->timer) static_cast<session_timer*>(sl->timer)->cancel();
                          },
                          &slot};
   timer->async_wait([&slot, &s, timer](const boost::system::error_code& ec) {
@@ -89,7 +98,7 @@ void shard::wake(wait_slot& slot) {
   if (!slot.waiter || slot.woken) return;
   slot.woken = true;
   if (slot.timer) {
-    static_cast<asio::steady_timer*>(slot.timer)->cancel();
+    static_cast<session_timer*>(slot.timer)->cancel();
   } else {
     asio::post(io(), [&slot] { std::exchange(slot.waiter, {}).resume(); });
   }
