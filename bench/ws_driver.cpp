@@ -3,7 +3,9 @@
 //   idle N HOLD_S URL   N sessions each open one WebSocket to URL, then wait HOLD_S seconds
 //   echo N SECONDS URL  N sessions each run a send / receive loop for SECONDS
 // Optional after the mode arguments: threads, comma-separated source addresses. More config (a
-// JSON object merged over the driver's) from the environment: WS_DRIVER_CONFIG.
+// JSON object merged over the driver's) from the environment: WS_DRIVER_CONFIG. With
+// WS_DRIVER_TRIM_AT=S, a thread of its own calls malloc_trim(0) S seconds after the start and
+// prints how long it took (what returning the allocator's free pages to the system gives back).
 // Prints one JSON line: {"sessions":..,"errors":..,"ws_connect":..,"ws_recv":..,"partial":..,
 // "connected_ms":..}, the last the time from the start until the last idle session had connected.
 #include <chaperon/chaperon.hpp>
@@ -16,6 +18,9 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <thread>
+
+#include <malloc.h>
 
 namespace {
 
@@ -85,6 +90,15 @@ int main(int argc, char** argv) {
   if (argc > 6) config["source_addresses"] = argv[6];
   if (const char* more = std::getenv("WS_DRIVER_CONFIG")) config.update(chaperon::json::parse(more));
   heap_census::start_report();
+  if (const char* at = std::getenv("WS_DRIVER_TRIM_AT")) {
+    std::thread([delay = std::stod(at)] {
+      std::this_thread::sleep_for(std::chrono::duration<double>(delay));
+      auto start = clock::now();
+      malloc_trim(0);
+      auto took = std::chrono::duration<double, std::milli>(clock::now() - start).count();
+      std::fprintf(stderr, "malloc_trim(0) took %.2f ms\n", took);
+    }).detach();
+  }
   chaperon::load_test test{"Bench.WebSocket"};
   if (mode == "idle") {
     test.scenario(n, chaperon::scenario_of<idle_scenario>("Idle"));
