@@ -112,7 +112,7 @@ namespace {
 // session goes on.
 bool conclude(session& s, const scenario_lifecycle& sc) {
   if (sc.failure()) {
-    state_of(s).run.failure = describe_failure(sc.failure());
+    state_of(s).set_failure(describe_failure(sc.failure()));
     return false;
   }
   return !sc.stopped();

@@ -101,9 +101,25 @@ std::vector<std::string> source_addresses_from(const json& cfg) {
 }
 }  // namespace
 
-session_state::session_state(shard& w, std::string id_, std::string name_,
+session_state::session_state(shard& w, std::string id_, std::string name,
                              std::shared_ptr<const json> cfg)
-    : owner(w), id(std::move(id_)), name(std::move(name_)), config(std::move(cfg)) {}
+    : owner(w),
+      id(std::move(id_)),
+      config(std::move(cfg)),
+      name_(std::make_unique<std::string>(std::move(name))) {}
+
+session_state::session_state(shard& w, std::string id_, const load_test_entry& entry,
+                             std::shared_ptr<const json> cfg)
+    : owner(w), id(std::move(id_)), config(std::move(cfg)), named_after_(&entry) {}
+
+const std::string& session_state::name() const {
+  if (!name_) {
+    const auto& e = *named_after_;
+    name_ = std::make_unique<std::string>(
+        e.session_name.empty() ? e.scenario_name() + " " + id : e.session_name);
+  }
+  return *name_;
+}
 
 session_state::~session_state() = default;
 
@@ -146,17 +162,36 @@ const http_settings& session_state::settings() {
   return *settings_;
 }
 
+session_state::end_part& session_state::ends() {
+  if (!ends_) ends_ = std::make_unique<end_part>();
+  return *ends_;
+}
+
+namespace {
+const std::string no_text;
+}
+
+const std::string& session_state::stop_reason() const noexcept {
+  return ends_ ? ends_->stop_reason : no_text;
+}
+
+const std::string& session_state::failure() const noexcept {
+  return ends_ ? ends_->failure : no_text;
+}
+
+void session_state::set_failure(std::string what) { ends().failure = std::move(what); }
+
 std::string session_state::metric_session() const {
-  return owner.settings().per_session ? name : std::string{};
+  return owner.settings().per_session ? name() : std::string{};
 }
 
 void session_state::request_stop(stop_kind kind, std::string reason) {
   if (stop != stop_kind::none) return;
   stop = kind;
-  stop_reason = std::move(reason);
+  ends().stop_reason = std::move(reason);
   if (tasks_) {
     for (auto& t : tasks_->tasks) {
-      if (t->state) t->state->request_stop(kind, stop_reason);
+      if (t->state) t->state->request_stop(kind, stop_reason());
     }
   }
   if (pending.cancel) {

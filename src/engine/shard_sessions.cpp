@@ -25,12 +25,12 @@ using session_timer = asio::basic_waitable_timer<std::chrono::steady_clock,
 
 void shard::record_session_end(const session_state& s) {
   auto& counts = results_.sessions;
-  const auto& failure = s.run.failure;
+  const auto& failure = s.failure();
   if (!failure.empty()) {
     counts.failed++;
     results_.session_errors[failure]++;
     if (failures_printed_++ < 5) {
-      std::fprintf(stderr, "chaperon: session %s failed: %s\n", s.name.c_str(), failure.c_str());
+      std::fprintf(stderr, "chaperon: session %s failed: %s\n", s.name().c_str(), failure.c_str());
     }
     return;
   }
@@ -40,12 +40,12 @@ void shard::record_session_end(const session_state& s) {
     case stop_kind::ramp_down: counts.completed++; break;
     case stop_kind::aborted:
       counts.aborted++;
-      results_.session_errors["aborted: " + s.stop_reason]++;
+      results_.session_errors["aborted: " + s.stop_reason()]++;
       break;
     case stop_kind::timed_out:
     case stop_kind::cancelled:
       counts.timed_out++;
-      results_.session_errors[s.stop_reason]++;
+      results_.session_errors[s.stop_reason()]++;
       break;
   }
 }
@@ -67,10 +67,10 @@ void shard::sleep(session_state& s, std::chrono::microseconds d, std::coroutine_
 }
 
 void shard::record_task_failure(const session_state& s) {
-  results_.session_errors["task: " + s.run.failure]++;
+  results_.session_errors["task: " + s.failure()]++;
   if (failures_printed_++ < 5) {
-    std::fprintf(stderr, "chaperon: async task of %s failed: %s\n", s.name.c_str(),
-                 s.run.failure.c_str());
+    std::fprintf(stderr, "chaperon: async task of %s failed: %s\n", s.name().c_str(),
+                 s.failure().c_str());
   }
 }
 
@@ -116,11 +116,11 @@ struct scheduled_job {
     try {
       if (auto after = scenario_deadline::configured(st)) deadline.arm(st, *after);
     } catch (const std::exception& e) {
-      st.run.failure = e.what();  // a malformed scenario_timeout fails this session only
+      st.set_failure(e.what());  // a malformed scenario_timeout fails this session only
     }
   }
   task<void> body(session& s) {
-    if (!state_of(s).run.failure.empty()) co_return;
+    if (!state_of(s).failure().empty()) co_return;
     co_await run_scheduled(s, ref);
   }
   void ended(session_state& st) {
@@ -152,7 +152,8 @@ std::shared_ptr<child_task> shard::spawn_child(session_state& parent, std::strin
   auto t = std::make_shared<child_task>();
   t->name = std::move(name);
   t->depth = parent.run.depth;
-  auto child = std::make_unique<session_state>(*this, make_uuid(rng_), parent.name, parent.config);
+  auto child =
+      std::make_unique<session_state>(*this, make_uuid(rng_), parent.name(), parent.config);
   child->parent = &parent;
   child->assigned = parent.assigned;
   child->cookies = parent.cookies;
@@ -165,7 +166,7 @@ std::shared_ptr<child_task> shard::spawn_child(session_state& parent, std::strin
   child->model.rate_driven = parent.model.rate_driven;
   t->state = child.get();
   ++remaining_;
-  if (parent.stop != stop_kind::none) child->request_stop(parent.stop, parent.stop_reason);
+  if (parent.stop != stop_kind::none) child->request_stop(parent.stop, parent.stop_reason());
   drive_child(*this, t, std::move(child), std::move(fn));
   return t;
 }
