@@ -32,10 +32,14 @@ enum class pending_kind : std::uint8_t { none, connect, send, wait };
 // Laid out for the idle open connection, of which a test holds tens of thousands: what only the
 // connect or TLS needs lives in parts allocated on demand, the small fields share one word.
 struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<impl> {
-  impl(io_services& s, endpoint_key k) : svc(s), key(std::move(k)), socket(s.io()) {}
+  impl(io_services& s, endpoint_key k)
+      : svc(s), socket(s.io()), dial(std::make_unique<dial_part>()) {
+    dial->endpoint = std::move(k);
+  }
 
   // What the connect and the upgrade need; freed once the upgrade is accepted.
   struct dial_part {
+    endpoint_key endpoint;  // the server: only the connect needs it
     exchange_timeouts timeouts;
     std::string key;  // Sec-WebSocket-Key
     // Made when the first bytes of the response arrive: thousands of sessions that connect at
@@ -51,7 +55,6 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
   };
 
   io_services& svc;
-  endpoint_key key;
   client_socket socket;
   std::unique_ptr<dial_part> dial;
   std::unique_ptr<tls_part> tls;
@@ -158,7 +161,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
     svc.arm(*this, steady::now() + limit);
     // The lookup may answer at once (an address, a cached name): then resolve_ticket stays 0.
     dial->resolve_ticket = svc.resolve(
-        key.host, key.port,
+        dial->endpoint.host, dial->endpoint.port,
         [self = shared_from_this()](const std::error_code& ec, const io_services::endpoints& e) {
           self->dial->resolve_ticket = 0;
           self->on_resolved(ec, e);
@@ -198,9 +201,11 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     socket.non_blocking(true, ignored);
-    if (!key.tls) return write_upgrade();
+    const auto& server = dial->endpoint;
+    if (!server.tls) return write_upgrade();
     tls = std::make_unique<tls_part>();
-    tls->stream = svc.tls_client(socket, key.host, key.verify, dial->timeouts.ca_file_or_none());
+    tls->stream = svc.tls_client(socket, server.host, server.verify,
+                                  dial->timeouts.ca_file_or_none());
     tls->stream->async_handshake(asio::ssl::stream_base::client,
                          [self = shared_from_this()](const boost::system::error_code& hec) {
                            if (self->detached) return;
@@ -456,7 +461,6 @@ ws_connection::~ws_connection() {
   impl_->close_socket();
 }
 
-const endpoint_key& ws_connection::key() const noexcept { return impl_->key; }
 bool ws_connection::is_open() const noexcept { return impl_->ph == phase::open; }
 std::string& ws_connection::request_buffer() noexcept { return impl_->writes().wbuf; }
 
@@ -466,7 +470,7 @@ const response& ws_connection::upgrade_response() const noexcept {
 }
 
 void ws_connection::prepare_connect(const exchange_timeouts& timeouts, std::string key) {
-  impl_->dial = std::make_unique<impl::dial_part>();
+  if (!impl_->dial) impl_->dial = std::make_unique<impl::dial_part>();
   impl_->dial->timeouts = timeouts;
   impl_->dial->key = std::move(key);
 }

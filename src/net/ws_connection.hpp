@@ -37,7 +37,6 @@ class ws_connection {
   ws_connection(const ws_connection&) = delete;
   ws_connection& operator=(const ws_connection&) = delete;
 
-  const endpoint_key& key() const noexcept;
   // Connected and upgraded, and neither side has closed.
   bool is_open() const noexcept;
 
