@@ -208,11 +208,12 @@ void session_state::request_stop(stop_kind kind, std::string reason) {
 }
 
 net::http_connection& session_state::connection_for(const net::endpoint_key& key) {
-  for (auto& c : connections_) {
+  auto& connections = memo().connections;
+  for (auto& c : connections) {
     if (c->key() == key) return *c;
   }
-  connections_.push_back(std::make_unique<net::http_connection>(owner.net(), key));
-  return *connections_.back();
+  connections.push_back(std::make_unique<net::http_connection>(owner.net(), key));
+  return *connections.back();
 }
 
 }  // namespace chaperon::detail

@@ -66,11 +66,12 @@ struct resolved_target {
   net::http_connection* connection = nullptr;
 };
 
-// What a session remembers from its last HTTP request, so that a loop over one URL resolves it
-// and interns its metric name once. Allocated by the first request: a session that only holds a
-// WebSocket does not carry its ~300 bytes.
+// A session's HTTP connections, and what it remembers from its last request, so that a loop over
+// one URL resolves it and interns its metric name once. Allocated by the first request: a session
+// that only holds a WebSocket does not carry its ~330 bytes.
 struct http_memo {
-  std::optional<resolved_target> last_target;
+  std::vector<std::unique_ptr<net::http_connection>> connections;  // one per endpoint
+  std::optional<resolved_target> last_target;  // its connection is one of `connections`
   bool invalid_url_logged = false;  // a session warns of one invalid URL at most
   std::string metric_url;
   http_method method = http_method::get;
@@ -204,7 +205,6 @@ class session_state {
   mutable std::unique_ptr<std::string> name_;
   const load_test_entry* named_after_ = nullptr;  // while name_ is not made yet
   std::unique_ptr<task_part> tasks_;
-  std::vector<std::unique_ptr<net::http_connection>> connections_;
   std::shared_ptr<const http_settings> settings_;
   std::unique_ptr<http_memo> memo_;
 };
