@@ -88,7 +88,9 @@ int main(int argc, char** argv) {
   std::string seconds = std::string(argv[3]) + "s";
   chaperon::json config = {{"url", argv[4]}, {"hold", seconds}, {"connect_timeout", "30s"}};
   if (argc > 6) config["source_addresses"] = argv[6];
-  if (const char* more = std::getenv("WS_DRIVER_CONFIG")) config.update(chaperon::json::parse(more));
+  if (const char* more = std::getenv("WS_DRIVER_CONFIG")) {
+    config.update(chaperon::json::parse(more));
+  }
   heap_census::start_report();
   if (const char* at = std::getenv("WS_DRIVER_TRIM_AT")) {
     std::thread([delay = std::stod(at)] {

@@ -69,7 +69,8 @@ task<> connect_and_time(session& s) {
 // place is not part of a connect's duration.
 TEST(WsConnectGate, ConnectsBeyondTheBoundWaitForAPlace) {
   mute_port mute;
-  json config{{"url", mute.ws_url()}, {"ws", {{"max_connecting", 2}, {"connect_timeout", "300ms"}}}};
+  json config{{"url", mute.ws_url()},
+              {"ws", {{"max_connecting", 2}, {"connect_timeout", "300ms"}}}};
   auto r = run_sessions(&connect_and_time, config, 6);
   auto seen_connects = seen().take("connect");
   ASSERT_EQ(seen_connects.size(), 6u);
@@ -123,7 +124,8 @@ TEST(WsConnectGate, AStopEndsTheSessionsWaitingForAPlace) {
 }
 
 TEST(WsConnectGate, ANegativeBoundIsAnErrorNamingTheKey) {
-  auto r = run_sessions(&echo_once, {{"base_url", "http://127.0.0.1:1"}, {"ws", {{"max_connecting", -1}}}}, 1);
+  auto r = run_sessions(
+      &echo_once, {{"base_url", "http://127.0.0.1:1"}, {"ws", {{"max_connecting", -1}}}}, 1);
   EXPECT_EQ(r.sessions.failed, 1u);
   bool named = false;
   for (const auto& [reason, n] : r.session_errors) {
