@@ -277,6 +277,16 @@ ws_result not_connected(const std::string& name) {
 namespace detail {
 namespace {
 
+// The metric URL of a connection, shared with the one made before it on this engine thread when
+// it is the same: thousands of sessions that connect to one URL then hold one copy of it.
+std::shared_ptr<const std::string> shared_metric_url(std::string url) {
+  thread_local std::weak_ptr<const std::string> last;
+  if (auto same = last.lock(); same && *same == url) return same;
+  auto made = std::make_shared<const std::string>(std::move(url));
+  last = made;
+  return made;
+}
+
 // Resolves the URL, installs the connection under its name (replacing one of the same name),
 // gives it the connect's timeouts and key, and writes the upgrade request. Done here, outside the
 // coroutine frame, and kept by the connection: thousands of sessions that connect at once would
@@ -293,10 +303,10 @@ net::ws_connection* prepare_connect(session_state& st, std::string_view path,
       st.owner.net(),
       net::endpoint_key{parsed->host, parsed->port, parsed->tls(), settings.verify_tls});
   auto* conn = conn_owned.get();
-  conn->metric_url() =
+  conn->set_metric_url(shared_metric_url(
       opts.metrics_url_value().empty()
           ? url
-          : to_ws_url(net::join_url(settings.base_url, opts.metrics_url_value()));
+          : to_ws_url(net::join_url(settings.base_url, opts.metrics_url_value()))));
   if (auto* old = find_ws(st, opts.connection_name())) {
     for (auto& [n, c] : st.websockets) {
       if (c.get() == old) c = std::move(conn_owned);

@@ -462,6 +462,11 @@ ws_connection::~ws_connection() {
 }
 
 bool ws_connection::is_open() const noexcept { return impl_->ph == phase::open; }
+const std::string& ws_connection::metric_url() const noexcept {
+  static const std::string none;
+  return metric_url_ ? *metric_url_ : none;
+}
+
 std::string& ws_connection::request_buffer() noexcept { return impl_->writes().wbuf; }
 
 const response& ws_connection::upgrade_response() const noexcept {
