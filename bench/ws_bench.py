@@ -7,11 +7,11 @@ fresh process per run so that TIME_WAIT ports of one run do not crowd the next.
 
 Idle: N sessions each open one WebSocket (to /ws/silent) and wait. Reported: peak RSS of the
 generator, and (peak RSS - peak RSS of a 1-session run) / N, i.e. user-space bytes each idle
-session adds. The peak comes while every session is still connecting (each holds its upgrade
-request, parser and connect frame then), so the same figure is also given from the resident size
-sampled one second before the hold ends, when all are idle, and the time until the last session
-had connected. Echo: S sessions each loop send + receive; messages received per CPU-second (user +
-sys) of the generator. Medians over rounds for echo.
+session adds. The same figure is also given from the resident size sampled one second before the
+hold ends, when all are idle (connects beyond config ws.max_connecting wait for a place, so the
+connect burst no longer sets the peak), and the time until the last session had connected.
+Echo: S sessions each loop send + receive; messages received per CPU-second (user + sys) of the
+generator. Medians over rounds for echo.
 
   bench/ws_bench.py --build build --sizes 1000,10000,19000 --hold 60
 """
