@@ -182,6 +182,11 @@ inline void report() {
   }
   std::fprintf(stderr, "census total %ld blocks %ld bytes, peak %ld bytes\n", blocks, bytes,
                the().peak.load());
+  // The allocator's own view: what its arenas hold from the system, and how much of it is free
+  // (free lists and holes between live blocks, which stay resident).
+  struct mallinfo2 mi = mallinfo2();
+  std::fprintf(stderr, "census malloc arenas %zu bytes, in use %zu, free %zu, mmapped %zu\n",
+               mi.arena, mi.uordblks, mi.fordblks, mi.hblkhd);
   if (!the().sites) return;
   auto* table = site_table();
   for (std::size_t i = 0; i < site_slots; ++i) {

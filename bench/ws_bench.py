@@ -7,10 +7,11 @@ fresh process per run so that TIME_WAIT ports of one run do not crowd the next.
 
 Idle: N sessions each open one WebSocket (to /ws/silent) and wait. Reported: peak RSS of the
 generator, and (peak RSS - peak RSS of a 1-session run) / N, i.e. user-space bytes each idle
-session adds. The peak comes while every session is still connecting (each holds its upgrade
-request, parser and connect frame then), so the same figure is also given from the resident size
-sampled one second before the hold ends, when all are idle. Echo: S sessions each loop send + receive; messages received per CPU-second (user +
-sys) of the generator. Medians over rounds for echo.
+session adds. The same figure is also given from the resident size sampled one second before the
+hold ends, when all are idle (connects beyond config ws.max_connecting wait for a place, so the
+connect burst no longer sets the peak), and the time until the last session had connected.
+Echo: S sessions each loop send + receive; messages received per CPU-second (user + sys) of the
+generator. Medians over rounds for echo.
 
   bench/ws_bench.py --build build --sizes 1000,10000,19000 --hold 60
 """
@@ -115,7 +116,7 @@ def main():
     _, _, base_rss, _, base_idle = idle_run(args, driver, 1, 2, "")
     print(f"baseline (1 session): peak RSS {base_rss} KiB, idle RSS {base_idle} KiB")
     print(f"{'sessions':>9} {'hold s':>6} {'connected':>9} {'errors':>6} {'peak RSS KiB':>12} "
-          f"{'RSS/N B':>8} {'(RSS-base)/N B':>14} {'idle (RSS-base)/N B':>19}")
+          f"{'RSS/N B':>8} {'(RSS-base)/N B':>14} {'idle (RSS-base)/N B':>19} {'connected ms':>12}")
     for n in sizes:
         hold = args.hold if n == max(sizes) else args.short_hold
         result, _, rss, errors, idle = idle_run(args, driver, n, hold, args.sources)
@@ -123,7 +124,7 @@ def main():
         added = (rss - base_rss) * 1024 / n
         idle_added = (idle - base_idle) * 1024 / n if idle else float("nan")
         print(f"{n:>9} {hold:>6} {result['ws_connect']:>9} {result['errors']:>6} {rss:>12} "
-              f"{per:>8.0f} {added:>14.0f} {idle_added:>19.0f}")
+              f"{per:>8.0f} {added:>14.0f} {idle_added:>19.0f} {result['connected_ms']:>12.0f}")
         for e in errors[:5]:
             print("   ", e)
 
@@ -141,6 +142,8 @@ def main():
         rates.append(result["ws_recv"] / cpu if cpu > 0 else 0)
         print(f"echo round: {result['ws_recv']} messages, {cpu:.2f} CPU s, "
               f"{rates[-1]:.0f} msg per CPU-second, peak RSS {rss} KiB")
+    if not rates:
+        return
     print(f"echo: median {statistics.median(rates):.0f} messages per generator CPU-second "
           f"({args.echo_sessions} sessions, 1 thread, rounds {', '.join(f'{r:.0f}' for r in rates)})")
 

@@ -315,7 +315,7 @@ task<void> run_pooled(session& s, arrival_driver& driver, steady::time_point fir
   for (auto& sc : scenarios) {
     if (!failure) failure = sc.failure();
   }
-  if (failure) state_of(s).run.failure = describe_failure(failure);
+  if (failure) state_of(s).set_failure(describe_failure(failure));
 }
 
 struct pooled_job {

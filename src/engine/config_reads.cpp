@@ -144,7 +144,7 @@ const std::vector<std::string_view>& engine_config_keys() {
       "name",              "random_delay",     "request_timeout",
       "saturation_lag",    "scenario_timeout", "skip_query_params_in_metrics",
       "source_addresses",  "store_results",    "timeout",
-      "ws.connect_timeout", "ws_timeout",
+      "ws.connect_timeout", "ws.max_connecting", "ws_timeout",
   };
   return keys;
 }

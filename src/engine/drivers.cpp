@@ -46,11 +46,11 @@ struct plain_job {
     try {
       if (auto after = scenario_deadline::configured(st)) deadline.arm(st, *after);
     } catch (const std::exception& e) {
-      st.run.failure = e.what();
+      st.set_failure(e.what());
     }
   }
   task<void> body(session& s) {
-    if (!state_of(s).run.failure.empty()) return nothing();
+    if (!state_of(s).failure().empty()) return nothing();
     return run_sequence(s, *entry);
   }
   void ended(session_state& st) {
@@ -73,7 +73,7 @@ struct child_job {
                        std::chrono::steady_clock::now() - start)
                        .count();
     record_latency(st, metric_key{st.metric_session(), t->name, {}, {}}, elapsed);
-    if (!st.run.failure.empty()) {
+    if (!st.failure().empty()) {
       record_latency(st, metric_key{st.metric_session(), t->name, {}, "exception"}, elapsed);
       st.owner.record_task_failure(st);
     }

@@ -50,7 +50,7 @@ detached drive(shard& w, std::unique_ptr<session_state> owned, Job job) {
     co_await job.body(s);
   } catch (const session_stopped&) {
   } catch (...) {
-    if (state.run.failure.empty()) state.run.failure = describe_failure(std::current_exception());
+    if (state.failure().empty()) state.set_failure(describe_failure(std::current_exception()));
   }
   // A session never ends before its tasks.
   co_await join_tasks(s);

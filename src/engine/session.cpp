@@ -15,7 +15,7 @@ session::session(std::unique_ptr<detail::session_state> state) : state_(std::mov
 session::~session() = default;
 
 const std::string& session::id() const noexcept { return state_->id; }
-const std::string& session::name() const noexcept { return state_->name; }
+const std::string& session::name() const noexcept { return state_->name(); }
 
 // ---- config ------------------------------------------------------------------------------------
 
@@ -115,7 +115,7 @@ void session::delete_assign(const config_path& key) { erase_path(state_->assigne
 // ---- metrics, control, logging ---------------------------------------------------------------
 
 void session::throw_if_stopped() const {
-  if (state_->stop != detail::stop_kind::none) throw session_stopped(state_->stop_reason);
+  if (state_->stop != detail::stop_kind::none) throw session_stopped(state_->stop_reason());
 }
 
 namespace {
@@ -149,7 +149,7 @@ void session::abort(std::string reason) {
 }
 
 bool session::stopped() const noexcept { return state_->stop != detail::stop_kind::none; }
-const std::string& session::stop_reason() const noexcept { return state_->stop_reason; }
+const std::string& session::stop_reason() const noexcept { return state_->stop_reason(); }
 
 void session::log(log_level level, std::string_view message) const {
   if (level < state_->owner.settings().level || level == log_level::off) return;

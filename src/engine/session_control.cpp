@@ -144,7 +144,7 @@ task<void> session::run_scenario(const scenario_ref& ref, json config, bool merg
                          since(start).count());
   if (sc.failure()) std::rethrow_exception(sc.failure());
   // A stop goes on to the scenario around this one.
-  if (sc.stopped()) throw session_stopped(st.stop_reason);
+  if (sc.stopped()) throw session_stopped(st.stop_reason());
 }
 
 void session::schedule_scenario(const scenario_ref& ref, json config, bool merge_config) {

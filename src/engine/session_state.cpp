@@ -52,6 +52,17 @@ std::string basic_auth_from(const json& cfg) {
   throw config_error("config key 'basic_auth' must be [\"user\", \"pass\"] or "
                      "{\"user\": ..., \"pass\": ...}, not " + auth->dump());
 }
+// Config ws.max_connecting: a count of connects, 0 for no bound.
+std::size_t max_connecting_from(const json& cfg) {
+  const json* v = find_path(cfg, config_path("ws.max_connecting"));
+  if (!v || v->is_null()) return default_ws_max_connecting;
+  if (!v->is_number_integer() || v->get<std::int64_t>() < 0) {
+    throw config_error("config key 'ws.max_connecting' must be a count of connects (0: no bound), "
+                       "not " + v->dump());
+  }
+  return v->get<std::size_t>();
+}
+
 bool is_ip_address(const std::string& text) {
   unsigned char buf[sizeof(in6_addr)];
   return inet_pton(AF_INET, text.c_str(), buf) == 1 || inet_pton(AF_INET6, text.c_str(), buf) == 1;
@@ -90,9 +101,25 @@ std::vector<std::string> source_addresses_from(const json& cfg) {
 }
 }  // namespace
 
-session_state::session_state(shard& w, std::string id_, std::string name_,
+session_state::session_state(shard& w, std::string id_, std::string name,
                              std::shared_ptr<const json> cfg)
-    : owner(w), id(std::move(id_)), name(std::move(name_)), config(std::move(cfg)) {}
+    : owner(w),
+      id(std::move(id_)),
+      config(std::move(cfg)),
+      name_(std::make_unique<std::string>(std::move(name))) {}
+
+session_state::session_state(shard& w, std::string id_, const load_test_entry& entry,
+                             std::shared_ptr<const json> cfg)
+    : owner(w), id(std::move(id_)), config(std::move(cfg)), named_after_(&entry) {}
+
+const std::string& session_state::name() const {
+  if (!name_) {
+    const auto& e = *named_after_;
+    name_ = std::make_unique<std::string>(
+        e.session_name.empty() ? e.scenario_name() + " " + id : e.session_name);
+  }
+  return *name_;
+}
 
 session_state::~session_state() = default;
 
@@ -124,6 +151,7 @@ std::shared_ptr<const http_settings> make_http_settings(const json& cfg) {
   }
   s->ws_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
       config_ms(cfg, "ws_timeout", std::chrono::milliseconds(10000)));
+  s->ws_max_connecting = max_connecting_from(cfg);
   s->source_addresses = source_addresses_from(cfg);
   if (!s->source_addresses.empty()) s->timeouts.sources = &s->source_addresses;
   return s;
@@ -134,17 +162,36 @@ const http_settings& session_state::settings() {
   return *settings_;
 }
 
+session_state::end_part& session_state::ends() {
+  if (!ends_) ends_ = std::make_unique<end_part>();
+  return *ends_;
+}
+
+namespace {
+const std::string no_text;
+}
+
+const std::string& session_state::stop_reason() const noexcept {
+  return ends_ ? ends_->stop_reason : no_text;
+}
+
+const std::string& session_state::failure() const noexcept {
+  return ends_ ? ends_->failure : no_text;
+}
+
+void session_state::set_failure(std::string what) { ends().failure = std::move(what); }
+
 std::string session_state::metric_session() const {
-  return owner.settings().per_session ? name : std::string{};
+  return owner.settings().per_session ? name() : std::string{};
 }
 
 void session_state::request_stop(stop_kind kind, std::string reason) {
   if (stop != stop_kind::none) return;
   stop = kind;
-  stop_reason = std::move(reason);
+  ends().stop_reason = std::move(reason);
   if (tasks_) {
     for (auto& t : tasks_->tasks) {
-      if (t->state) t->state->request_stop(kind, stop_reason);
+      if (t->state) t->state->request_stop(kind, stop_reason());
     }
   }
   if (pending.cancel) {
@@ -161,11 +208,12 @@ void session_state::request_stop(stop_kind kind, std::string reason) {
 }
 
 net::http_connection& session_state::connection_for(const net::endpoint_key& key) {
-  for (auto& c : connections_) {
+  auto& connections = memo().connections;
+  for (auto& c : connections) {
     if (c->key() == key) return *c;
   }
-  connections_.push_back(std::make_unique<net::http_connection>(owner.net(), key));
-  return *connections_.back();
+  connections.push_back(std::make_unique<net::http_connection>(owner.net(), key));
+  return *connections.back();
 }
 
 }  // namespace chaperon::detail

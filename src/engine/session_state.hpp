@@ -19,6 +19,9 @@
 #include "net/http_connection.hpp"
 #include "net/url.hpp"
 
+namespace chaperon {
+struct load_test_entry;
+}
 namespace chaperon::net {
 class ws_connection;
 }
@@ -31,6 +34,8 @@ class shard;
 // completed (when that stop came first).
 enum class stop_kind : std::uint8_t { none, aborted, timed_out, cancelled, ramp_down };
 
+inline constexpr std::size_t default_ws_max_connecting = 256;
+
 // Settings read from config once and cached, so that requests do not look them up every time.
 struct http_settings {
   std::string base_url;
@@ -41,6 +46,9 @@ struct http_settings {
   bool skip_query_in_metrics = false;
   bool store_results = false;  // config store_results: sessions keep their last results
   std::chrono::milliseconds ws_timeout{10000};  // config ws_timeout: default WebSocket wait
+  // Config ws.max_connecting: WebSocket connects one engine thread has in flight at once (0: no
+  // bound); more wait for a place before they start.
+  std::size_t ws_max_connecting = default_ws_max_connecting;
   std::vector<std::string> source_addresses;     // config source_addresses (timeouts.sources)
 };
 
@@ -58,11 +66,12 @@ struct resolved_target {
   net::http_connection* connection = nullptr;
 };
 
-// What a session remembers from its last HTTP request, so that a loop over one URL resolves it
-// and interns its metric name once. Allocated by the first request: a session that only holds a
-// WebSocket does not carry its ~300 bytes.
+// A session's HTTP connections, and what it remembers from its last request, so that a loop over
+// one URL resolves it and interns its metric name once. Allocated by the first request: a session
+// that only holds a WebSocket does not carry its ~330 bytes.
 struct http_memo {
-  std::optional<resolved_target> last_target;
+  std::vector<std::unique_ptr<net::http_connection>> connections;  // one per endpoint
+  std::optional<resolved_target> last_target;  // its connection is one of `connections`
   bool invalid_url_logged = false;  // a session warns of one invalid URL at most
   std::string metric_url;
   http_method method = http_method::get;
@@ -109,7 +118,6 @@ struct task_part {
 // The lifecycle of the session's scenarios (engine/lifecycle.cpp).
 struct run_part {
   std::string scenario;  // name of the running scenario
-  std::string failure;   // what an exception that ended the session said, "" when none
   // Nesting of run_scenario: a nested scenario ends the tasks started at its depth or deeper.
   std::uint16_t depth = 0;
 };
@@ -128,11 +136,15 @@ struct load_part {
 class session_state {
  public:
   session_state(shard& w, std::string id, std::string name, std::shared_ptr<const json> config);
+  // A session of `entry`, named after it (entry.session_name, or "<Scenario> <id>") when the name
+  // is first asked for: most sessions never are, and the name is most of a session's strings.
+  session_state(shard& w, std::string id, const load_test_entry& entry,
+                std::shared_ptr<const json> config);
   ~session_state();
 
   shard& owner;
   std::string id;
-  std::string name;
+  const std::string& name() const;
   std::shared_ptr<const json> config;  // copied on first write
   // Null until the first assign: an empty object already allocates its map. session::assigned()
   // shows null as {}.
@@ -154,7 +166,11 @@ class session_state {
   task_part* tasks_if_any() noexcept { return tasks_.get(); }
 
   stop_kind stop = stop_kind::none;
-  std::string stop_reason;
+  // Why the session was stopped, "" until it is.
+  const std::string& stop_reason() const noexcept;
+  // What an exception that ended the session said, "" when none.
+  const std::string& failure() const noexcept;
+  void set_failure(std::string what);
   pending_op pending;
   // Aborts the custom action running, if any (its own waits use `pending`). Shared so that a stop
   // can post the abort and the post can tell whether the action is still running.
@@ -178,8 +194,17 @@ class session_state {
   net::http_connection& connection_for(const net::endpoint_key& key);
 
  private:
+  // What only a stopped or failed session has, made by the stop or the failure.
+  struct end_part {
+    std::string stop_reason;
+    std::string failure;
+  };
+  end_part& ends();
+
+  std::unique_ptr<end_part> ends_;
+  mutable std::unique_ptr<std::string> name_;
+  const load_test_entry* named_after_ = nullptr;  // while name_ is not made yet
   std::unique_ptr<task_part> tasks_;
-  std::vector<std::unique_ptr<net::http_connection>> connections_;
   std::shared_ptr<const http_settings> settings_;
   std::unique_ptr<http_memo> memo_;
 };

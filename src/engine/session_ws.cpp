@@ -10,6 +10,8 @@
 #include "engine/session_state.hpp"
 #include "engine/shard.hpp"
 #include "net/ascii.hpp"
+#include "net/connect_gate.hpp"
+#include "net/io_services.hpp"
 #include "net/request_writer.hpp"
 #include "net/url.hpp"
 #include "net/ws_connection.hpp"
@@ -83,6 +85,52 @@ struct wait_awaiter {
     conn.wait(deadline, h, outcome);
   }
   void await_resume() noexcept { st.pending = {}; }
+};
+
+// A ws_connect's place among the connects of its shard (config ws.max_connecting). Held from
+// before the connection is made until the upgrade has been answered; given back on any exit.
+class connect_turn {
+ public:
+  explicit connect_turn(session_state& st) : st_(st), gate_(st.owner.net().ws_connects()) {}
+  ~connect_turn() { leave(); }
+  connect_turn(const connect_turn&) = delete;
+  connect_turn& operator=(const connect_turn&) = delete;
+
+  bool try_enter() { return gate_.try_enter(ticket_, st_.settings().ws_max_connecting); }
+  void enqueue(std::coroutine_handle<> h) {
+    gate_.enqueue(ticket_, h);
+    st_.pending = pending_op{[](void* p) { static_cast<connect_turn*>(p)->cancel(); }, this};
+  }
+  void resumed() noexcept {
+    if (st_.pending.target == this) st_.pending = {};
+  }
+  // The next in line is resumed from the event loop, not inside this coroutine.
+  void leave() noexcept {
+    if (auto* next = gate_.leave(ticket_)) resume_later(next->waiter);
+  }
+
+ private:
+  // A stop while in line: out of the line, and resumed to see the stop.
+  void cancel() noexcept {
+    if (!ticket_.queued) return;  // already admitted; its resume is on the way
+    gate_.leave(ticket_);
+    resume_later(ticket_.waiter);
+  }
+  void resume_later(std::coroutine_handle<> h) noexcept {
+    st_.owner.post([h] { h.resume(); });
+  }
+
+  session_state& st_;
+  net::connect_gate& gate_;
+  net::connect_gate::ticket ticket_;
+};
+
+struct turn_awaiter {
+  connect_turn& turn;
+
+  bool await_ready() { return turn.try_enter(); }
+  void await_suspend(std::coroutine_handle<> h) { turn.enqueue(h); }
+  void await_resume() noexcept { turn.resumed(); }
 };
 
 net::ws_connection* find_ws(session_state& st, std::string_view name) {
@@ -229,6 +277,16 @@ ws_result not_connected(const std::string& name) {
 namespace detail {
 namespace {
 
+// The metric URL of a connection, shared with the one made before it on this engine thread when
+// it is the same: thousands of sessions that connect to one URL then hold one copy of it.
+std::shared_ptr<const std::string> shared_metric_url(std::string url) {
+  thread_local std::weak_ptr<const std::string> last;
+  if (auto same = last.lock(); same && *same == url) return same;
+  auto made = std::make_shared<const std::string>(std::move(url));
+  last = made;
+  return made;
+}
+
 // Resolves the URL, installs the connection under its name (replacing one of the same name),
 // gives it the connect's timeouts and key, and writes the upgrade request. Done here, outside the
 // coroutine frame, and kept by the connection: thousands of sessions that connect at once would
@@ -245,10 +303,10 @@ net::ws_connection* prepare_connect(session_state& st, std::string_view path,
       st.owner.net(),
       net::endpoint_key{parsed->host, parsed->port, parsed->tls(), settings.verify_tls});
   auto* conn = conn_owned.get();
-  conn->metric_url() =
+  conn->set_metric_url(shared_metric_url(
       opts.metrics_url_value().empty()
           ? url
-          : to_ws_url(net::join_url(settings.base_url, opts.metrics_url_value()));
+          : to_ws_url(net::join_url(settings.base_url, opts.metrics_url_value()))));
   if (auto* old = find_ws(st, opts.connection_name())) {
     for (auto& [n, c] : st.websockets) {
       if (c.get() == old) c = std::move(conn_owned);
@@ -301,6 +359,11 @@ ws_result connect_result(session& s, net::ws_connection& conn, std::string url,
 task<ws_result> session::ws_connect(std::string_view path, ws_options opts) {
   throw_if_stopped();
   auto& st = *state_;
+  // The connection is made once this connect has a place: a session waiting for one holds only
+  // this frame. The wait is not part of the connect's duration.
+  detail::connect_turn turn(st);
+  co_await detail::turn_awaiter{turn};
+  throw_if_stopped();
   // Only the URL waits in the frame, which every connecting session holds: the result is made
   // once the connect has ended.
   std::string url;
@@ -309,6 +372,7 @@ task<ws_result> session::ws_connect(std::string_view path, ws_options opts) {
   auto start = clock::now();
   net::ws_outcome outcome;
   co_await detail::connect_awaiter{st, *conn, &outcome};
+  turn.leave();
   co_return detail::connect_result(*this, *conn, std::move(url), outcome, start, opts);
 }
 

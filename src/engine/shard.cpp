@@ -109,10 +109,7 @@ void shard::release() {
 
 std::unique_ptr<session_state> shard::new_session(const load_test_entry& entry,
                                                    std::shared_ptr<const json> config) {
-  std::string id = make_uuid(rng_);
-  std::string name =
-      entry.session_name.empty() ? entry.scenario_name() + " " + id : entry.session_name;
-  return std::make_unique<session_state>(*this, std::move(id), std::move(name), std::move(config));
+  return std::make_unique<session_state>(*this, make_uuid(rng_), entry, std::move(config));
 }
 
 std::shared_ptr<const http_settings> shard::settings_for(

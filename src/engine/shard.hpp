@@ -149,9 +149,9 @@ class shard {
   // A driver that may still start work keeps the shard running until it releases.
   void hold() noexcept { ++remaining_; }
   void release();
-  // The state of a new session of `entry`: a fresh id, and a name from the entry. A function of
-  // its own so that the id and name strings stay out of the coroutine frames that drive sessions
-  // (idle sessions are counted in thousands).
+  // The state of a new session of `entry`: a fresh id, and a name made from the entry when first
+  // asked for. A function of its own so that the id string stays out of the coroutine frames that
+  // drive sessions (idle sessions are counted in thousands).
   std::unique_ptr<session_state> new_session(const load_test_entry& entry,
                                              std::shared_ptr<const json> config);
   // The HTTP settings of `config`, built once for all sessions that share it (engine thread only).

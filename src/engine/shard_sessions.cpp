@@ -14,14 +14,23 @@ namespace chaperon::detail {
 
 namespace asio = boost::asio;
 
+namespace {
+// The timers sessions sleep and wait on name the io_context's executor, not the polymorphic
+// any_io_executor: a sleeping session holds one timer and its pending wait, each of which would
+// otherwise carry a 56-byte type-erased executor.
+using session_timer = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                                 asio::wait_traits<std::chrono::steady_clock>,
+                                                 asio::io_context::executor_type>;
+}  // namespace
+
 void shard::record_session_end(const session_state& s) {
   auto& counts = results_.sessions;
-  const auto& failure = s.run.failure;
+  const auto& failure = s.failure();
   if (!failure.empty()) {
     counts.failed++;
     results_.session_errors[failure]++;
     if (failures_printed_++ < 5) {
-      std::fprintf(stderr, "chaperon: session %s failed: %s\n", s.name.c_str(), failure.c_str());
+      std::fprintf(stderr, "chaperon: session %s failed: %s\n", s.name().c_str(), failure.c_str());
     }
     return;
   }
@@ -31,23 +40,23 @@ void shard::record_session_end(const session_state& s) {
     case stop_kind::ramp_down: counts.completed++; break;
     case stop_kind::aborted:
       counts.aborted++;
-      results_.session_errors["aborted: " + s.stop_reason]++;
+      results_.session_errors["aborted: " + s.stop_reason()]++;
       break;
     case stop_kind::timed_out:
     case stop_kind::cancelled:
       counts.timed_out++;
-      results_.session_errors[s.stop_reason]++;
+      results_.session_errors[s.stop_reason()]++;
       break;
   }
 }
 
 void shard::sleep(session_state& s, std::chrono::microseconds d, std::coroutine_handle<> h) {
   struct sleeper {
-    asio::steady_timer timer;
+    session_timer timer;
     std::coroutine_handle<> waiter;
     session_state* state;
   };
-  auto* sl = new sleeper{asio::steady_timer(io(), d), h, &s};
+  auto* sl = new sleeper{session_timer(io(), d), h, &s};
   s.pending = pending_op{[](void* p) { static_cast<sleeper*>(p)->timer.cancel(); }, sl};
   sl->timer.async_wait([sl](const boost::system::error_code&) {
     auto waiter = sl->waiter;
@@ -58,22 +67,22 @@ void shard::sleep(session_state& s, std::chrono::microseconds d, std::coroutine_
 }
 
 void shard::record_task_failure(const session_state& s) {
-  results_.session_errors["task: " + s.run.failure]++;
+  results_.session_errors["task: " + s.failure()]++;
   if (failures_printed_++ < 5) {
-    std::fprintf(stderr, "chaperon: async task of %s failed: %s\n", s.name.c_str(),
-                 s.run.failure.c_str());
+    std::fprintf(stderr, "chaperon: async task of %s failed: %s\n", s.name().c_str(),
+                 s.failure().c_str());
   }
 }
 
 void shard::wait(session_state& s, wait_slot& slot, std::chrono::microseconds timeout,
                   std::coroutine_handle<> h) {
-  auto* timer = new asio::steady_timer(io(), timeout);
+  auto* timer = new session_timer(io(), timeout);
   slot.waiter = h;
   slot.timer = timer;
   slot.woken = slot.timed_out = false;
   s.pending = pending_op{[](void* p) {
                            auto* sl = static_cast<wait_slot*>(p);
-                           if (sl->timer) static_cast<asio::steady_timer*>(sl->timer)->cancel();
+                           if (sl->timer) static_cast<session_timer*>(sl->timer)->cancel();
                          },
                          &slot};
   timer->async_wait([&slot, &s, timer](const boost::system::error_code& ec) {
@@ -89,7 +98,7 @@ void shard::wake(wait_slot& slot) {
   if (!slot.waiter || slot.woken) return;
   slot.woken = true;
   if (slot.timer) {
-    static_cast<asio::steady_timer*>(slot.timer)->cancel();
+    static_cast<session_timer*>(slot.timer)->cancel();
   } else {
     asio::post(io(), [&slot] { std::exchange(slot.waiter, {}).resume(); });
   }
@@ -107,11 +116,11 @@ struct scheduled_job {
     try {
       if (auto after = scenario_deadline::configured(st)) deadline.arm(st, *after);
     } catch (const std::exception& e) {
-      st.run.failure = e.what();  // a malformed scenario_timeout fails this session only
+      st.set_failure(e.what());  // a malformed scenario_timeout fails this session only
     }
   }
   task<void> body(session& s) {
-    if (!state_of(s).run.failure.empty()) co_return;
+    if (!state_of(s).failure().empty()) co_return;
     co_await run_scheduled(s, ref);
   }
   void ended(session_state& st) {
@@ -143,7 +152,8 @@ std::shared_ptr<child_task> shard::spawn_child(session_state& parent, std::strin
   auto t = std::make_shared<child_task>();
   t->name = std::move(name);
   t->depth = parent.run.depth;
-  auto child = std::make_unique<session_state>(*this, make_uuid(rng_), parent.name, parent.config);
+  auto child =
+      std::make_unique<session_state>(*this, make_uuid(rng_), parent.name(), parent.config);
   child->parent = &parent;
   child->assigned = parent.assigned;
   child->cookies = parent.cookies;
@@ -156,7 +166,7 @@ std::shared_ptr<child_task> shard::spawn_child(session_state& parent, std::strin
   child->model.rate_driven = parent.model.rate_driven;
   t->state = child.get();
   ++remaining_;
-  if (parent.stop != stop_kind::none) child->request_stop(parent.stop, parent.stop_reason);
+  if (parent.stop != stop_kind::none) child->request_stop(parent.stop, parent.stop_reason());
   drive_child(*this, t, std::move(child), std::move(fn));
   return t;
 }

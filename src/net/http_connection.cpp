@@ -24,8 +24,8 @@ struct http_connection::impl final : deadline_hook, deferred_sender {
 
   io_services& svc;
   endpoint_key key;
-  tcp::socket socket;
-  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
+  client_socket socket;
+  std::unique_ptr<asio::ssl::stream<client_socket&>> tls;
   bool connected = false;
   std::string wbuf;
   std::unique_ptr<char[]> rbuf;  // lent by svc while the exchange reads (see finish)

@@ -59,7 +59,7 @@ asio::ssl::context& io_services::tls_context(bool verify, const std::string& ca_
   return *slot;
 }
 
-std::unique_ptr<io_services::tls_stream> io_services::tls_client(asio::ip::tcp::socket& socket,
+std::unique_ptr<io_services::tls_stream> io_services::tls_client(client_socket& socket,
                                                                 const std::string& host,
                                                                 bool verify,
                                                                 const std::string& ca_file) {
@@ -149,13 +149,13 @@ void io_services::forget_resolve(std::uint64_t ticket) noexcept {
 namespace {
 
 struct connect_attempt : std::enable_shared_from_this<connect_attempt> {
-  asio::ip::tcp::socket& socket;
+  client_socket& socket;
   std::vector<asio::ip::tcp::endpoint> endpoints;
   std::optional<asio::ip::address> source;
   io_services::connect_handler done;
   std::size_t next = 0;
 
-  connect_attempt(asio::ip::tcp::socket& s, std::vector<asio::ip::tcp::endpoint> e,
+  connect_attempt(client_socket& s, std::vector<asio::ip::tcp::endpoint> e,
                   std::optional<asio::ip::address> src, io_services::connect_handler d)
       : socket(s), endpoints(std::move(e)), source(src), done(std::move(d)) {}
 
@@ -193,7 +193,7 @@ struct connect_attempt : std::enable_shared_from_this<connect_attempt> {
 
 }  // namespace
 
-void io_services::connect(asio::ip::tcp::socket& socket,
+void io_services::connect(client_socket& socket,
                           std::vector<asio::ip::tcp::endpoint> endpoints,
                           const std::vector<std::string>* sources, connect_handler done) {
   std::optional<asio::ip::address> source;

@@ -18,6 +18,8 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "net/connect_gate.hpp"
+
 namespace chaperon::net {
 
 // Something with a deadline: the sweeper calls on_deadline() once it has passed.
@@ -47,6 +49,13 @@ class deferred_sender {
   ~deferred_sender() = default;
 };
 
+// The sockets of client connections name the io_context's executor rather than the polymorphic
+// any_io_executor: an idle connection keeps one socket and one pending wait, and each of them
+// would otherwise carry a 56-byte type-erased executor (88 -> 40 bytes a socket, 144 -> 96 an
+// operation).
+using client_socket =
+    boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
+
 class io_services {
  public:
   static constexpr std::chrono::milliseconds sweep_period{5};
@@ -64,8 +73,8 @@ class io_services {
   boost::asio::ssl::context& tls_context(bool verify, const std::string& ca_file = {});
   // A TLS client stream over `socket` for `host`: SNI when the host is a name, and the host name
   // checked against the certificate when `verify`.
-  using tls_stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>;
-  std::unique_ptr<tls_stream> tls_client(boost::asio::ip::tcp::socket& socket,
+  using tls_stream = boost::asio::ssl::stream<client_socket&>;
+  std::unique_ptr<tls_stream> tls_client(client_socket& socket,
                                          const std::string& host, bool verify,
                                          const std::string& ca_file = {});
 
@@ -90,7 +99,7 @@ class io_services {
   // next of `sources` (round-robin over this shard's connections) when given: one source
   // address allows only ~28k connections to one target port, several allow more.
   using connect_handler = std::function<void(const boost::system::error_code&)>;
-  void connect(boost::asio::ip::tcp::socket& socket,
+  void connect(client_socket& socket,
                std::vector<boost::asio::ip::tcp::endpoint> endpoints,
                const std::vector<std::string>* sources, connect_handler done);
 
@@ -114,6 +123,9 @@ class io_services {
   }
   std::unique_ptr<char[]> take_read_buffer(bool large);
   void give_read_buffer(std::unique_ptr<char[]> buffer, bool large) noexcept;
+
+  // The WebSocket connects of this shard wait here for a place (config ws.max_connecting).
+  connect_gate& ws_connects() noexcept { return ws_connects_; }
 
   void arm(deadline_hook& hook, std::chrono::steady_clock::time_point deadline);
   void disarm(deadline_hook& hook) noexcept;
@@ -150,6 +162,7 @@ class io_services {
   std::vector<deferred_sender*> sends_;
   std::vector<deferred_sender*> flushing_;
   bool flush_posted_ = false;
+  connect_gate ws_connects_;
 };
 
 }  // namespace chaperon::net

@@ -32,10 +32,14 @@ enum class pending_kind : std::uint8_t { none, connect, send, wait };
 // Laid out for the idle open connection, of which a test holds tens of thousands: what only the
 // connect or TLS needs lives in parts allocated on demand, the small fields share one word.
 struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<impl> {
-  impl(io_services& s, endpoint_key k) : svc(s), key(std::move(k)), socket(s.io()) {}
+  impl(io_services& s, endpoint_key k)
+      : svc(s), socket(s.io()), dial(std::make_unique<dial_part>()) {
+    dial->endpoint = std::move(k);
+  }
 
   // What the connect and the upgrade need; freed once the upgrade is accepted.
   struct dial_part {
+    endpoint_key endpoint;  // the server: only the connect needs it
     exchange_timeouts timeouts;
     std::string key;  // Sec-WebSocket-Key
     // Made when the first bytes of the response arrive: thousands of sessions that connect at
@@ -46,19 +50,23 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
     bool timed_out = false;
   };
   struct tls_part {
-    std::unique_ptr<asio::ssl::stream<tcp::socket&>> stream;
+    std::unique_ptr<asio::ssl::stream<client_socket&>> stream;
     std::vector<char> rbuf;  // TLS reads (plain ones go through the shard's scratch buffer)
   };
 
   io_services& svc;
-  endpoint_key key;
-  tcp::socket socket;
+  client_socket socket;
   std::unique_ptr<dial_part> dial;
   std::unique_ptr<tls_part> tls;
 
   // Writes: `wbuf` is in flight; frames queued meanwhile (pongs, a close) wait in `queued`.
-  std::string wbuf;
-  std::string queued;
+  // Made by the first write (the upgrade request), dropped once the upgrade request has gone
+  // out, made again by the first message: an idle WebSocket holds no write buffers.
+  struct write_part {
+    std::string wbuf;
+    std::string queued;
+  };
+  std::unique_ptr<write_part> wr;
 
   ws_decoder decoder;
   std::vector<ws_inbound> inbox;
@@ -77,6 +85,11 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
   bool detached = false;  // the owning ws_connection is gone
   bool writing = false;
   bool reading = false;
+
+  write_part& writes() {
+    if (!wr) wr = std::make_unique<write_part>();
+    return *wr;
+  }
 
   std::uint32_t next_mask() {
     // Control frames the connection sends on its own need a mask too; any value will do for a
@@ -148,7 +161,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
     svc.arm(*this, steady::now() + limit);
     // The lookup may answer at once (an address, a cached name): then resolve_ticket stays 0.
     dial->resolve_ticket = svc.resolve(
-        key.host, key.port,
+        dial->endpoint.host, dial->endpoint.port,
         [self = shared_from_this()](const std::error_code& ec, const io_services::endpoints& e) {
           self->dial->resolve_ticket = 0;
           self->on_resolved(ec, e);
@@ -188,9 +201,11 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     socket.non_blocking(true, ignored);
-    if (!key.tls) return write_upgrade();
+    const auto& server = dial->endpoint;
+    if (!server.tls) return write_upgrade();
     tls = std::make_unique<tls_part>();
-    tls->stream = svc.tls_client(socket, key.host, key.verify, dial->timeouts.ca_file_or_none());
+    tls->stream = svc.tls_client(socket, server.host, server.verify,
+                                  dial->timeouts.ca_file_or_none());
     tls->stream->async_handshake(asio::ssl::stream_base::client,
                          [self = shared_from_this()](const boost::system::error_code& hec) {
                            if (self->detached) return;
@@ -217,11 +232,12 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
 
   void write_upgrade() {
     if (tls) tls->rbuf.resize(tls_read_size);
-    async_write_all(wbuf, [self = shared_from_this()](const boost::system::error_code& ec,
-                                                      std::size_t) {
+    auto& request = writes().wbuf;
+    async_write_all(request, [self = shared_from_this()](const boost::system::error_code& ec,
+                                                         std::size_t) {
       if (self->detached) return;
       if (ec) return self->fail_connect(ec, classify(ec));
-      std::string().swap(self->wbuf);  // the upgrade request is the largest write of most
+      self->wr.reset();  // the upgrade request is the largest write of most
       self->read_upgrade();
     });
   }
@@ -238,7 +254,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
     }
     // Plain TCP reads the answer into the shard's shared buffer: thousands of sessions that
     // connect at once then hold no read buffer each.
-    socket.async_wait(tcp::socket::wait_read,
+    socket.async_wait(client_socket::wait_read,
                       [self = shared_from_this()](const boost::system::error_code& ec) {
                         if (self->detached) return;
                         if (ec) return self->fail_connect(ec, classify(ec));
@@ -296,7 +312,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
       });
       return;
     }
-    socket.async_wait(tcp::socket::wait_read,
+    socket.async_wait(client_socket::wait_read,
                       [self = shared_from_this()](const boost::system::error_code& ec) {
                         self->reading = false;
                         if (self->ph != phase::open) return;
@@ -357,7 +373,8 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
 
   // ---- writing --------------------------------------------------------------------------------
   void queue_frame(ws_opcode op, std::string_view payload) {
-    ws_encode_frame(writing ? queued : wbuf, op, payload, next_mask());
+    auto& w = writes();
+    ws_encode_frame(writing ? w.queued : w.wbuf, op, payload, next_mask());
     if (!writing) flush();
   }
 
@@ -372,6 +389,7 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
 
   // Writes wbuf; true when everything went out synchronously.
   bool flush() {
+    auto& wbuf = wr->wbuf;
     if (!tls) {
       boost::system::error_code ec;
       std::size_t sent = socket.write_some(asio::buffer(wbuf), ec);
@@ -399,9 +417,9 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
     writing = false;
     if (ph != phase::open) return;
     if (ec) return end(classify(ec), ec);
-    wbuf.clear();
-    if (!queued.empty()) {
-      wbuf.swap(queued);
+    wr->wbuf.clear();
+    if (!wr->queued.empty()) {
+      wr->wbuf.swap(wr->queued);
       if (!flush()) return;
     }
     if (pk == pending_kind::send) complete(ws_outcome{});
@@ -415,7 +433,8 @@ struct ws_connection::impl final : deadline_hook, std::enable_shared_from_this<i
                                             failure::closed, 0};
       return true;
     }
-    ws_encode_frame(writing ? queued : wbuf, op, payload, mask);
+    auto& w = writes();
+    ws_encode_frame(writing ? w.queued : w.wbuf, op, payload, mask);
     if (!writing && flush()) {
       *o = ws_outcome{};
       return true;
@@ -442,9 +461,13 @@ ws_connection::~ws_connection() {
   impl_->close_socket();
 }
 
-const endpoint_key& ws_connection::key() const noexcept { return impl_->key; }
 bool ws_connection::is_open() const noexcept { return impl_->ph == phase::open; }
-std::string& ws_connection::request_buffer() noexcept { return impl_->wbuf; }
+const std::string& ws_connection::metric_url() const noexcept {
+  static const std::string none;
+  return metric_url_ ? *metric_url_ : none;
+}
+
+std::string& ws_connection::request_buffer() noexcept { return impl_->writes().wbuf; }
 
 const response& ws_connection::upgrade_response() const noexcept {
   static const response none;
@@ -452,7 +475,7 @@ const response& ws_connection::upgrade_response() const noexcept {
 }
 
 void ws_connection::prepare_connect(const exchange_timeouts& timeouts, std::string key) {
-  impl_->dial = std::make_unique<impl::dial_part>();
+  if (!impl_->dial) impl_->dial = std::make_unique<impl::dial_part>();
   impl_->dial->timeouts = timeouts;
   impl_->dial->key = std::move(key);
 }
@@ -534,7 +557,8 @@ void ws_connection::close(std::uint32_t) noexcept {
 
 std::size_t ws_connection::buffered_bytes() const noexcept {
   const auto& d = *impl_;
-  std::size_t n = d.wbuf.capacity() + d.queued.capacity() + d.decoder.buffered() +
+  std::size_t n = (d.wr ? d.wr->wbuf.capacity() + d.wr->queued.capacity() : 0) +
+                  d.decoder.buffered() +
                   (d.tls ? d.tls->rbuf.capacity() : 0) + (d.dial ? d.dial->leftover.capacity() : 0);
   for (std::size_t i = d.inbox_head; i < d.inbox.size(); ++i) n += d.inbox[i].data.capacity();
   return n;

@@ -37,12 +37,15 @@ class ws_connection {
   ws_connection(const ws_connection&) = delete;
   ws_connection& operator=(const ws_connection&) = delete;
 
-  const endpoint_key& key() const noexcept;
   // Connected and upgraded, and neither side has closed.
   bool is_open() const noexcept;
 
   // The URL metrics are recorded under.
-  std::string& metric_url() noexcept { return metric_url_; }
+  const std::string& metric_url() const noexcept;
+  // Connections to the same URL may share one string (thousands of sessions connect to one).
+  void set_metric_url(std::shared_ptr<const std::string> url) noexcept {
+    metric_url_ = std::move(url);
+  }
 
   // Before start_connect(): the timeouts of the connect, and the Sec-WebSocket-Key of the
   // upgrade request, which the caller then serialises into request_buffer(). Both are kept by the
@@ -85,7 +88,7 @@ class ws_connection {
  private:
   struct impl;
   std::shared_ptr<impl> impl_;
-  std::string metric_url_;
+  std::shared_ptr<const std::string> metric_url_;
 };
 
 }  // namespace chaperon::net
