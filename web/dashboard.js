@@ -55,7 +55,8 @@
       actions.appendChild(cancel);
     }
     var tr = el("tr", { "data-id": t.id, class: t.id === dash.selected ? "current" : "" }, [
-      el("td", { text: t.id }), el("td", { text: t.name }), el("td", {}, [stateBadge(t.state)]),
+      el("td", { text: t.id }), el("td", { text: t.name + (t.tag ? " [" + t.tag + "]" : "") }),
+      el("td", {}, [stateBadge(t.state)]),
       el("td", { text: t.error || "" }), actions]);
     return tr;
   }

@@ -371,6 +371,7 @@ api_response router::report(std::string_view method, const std::string& id) cons
     data["id"] = id;
     data["state"] = cluster::to_string(status->state);
     if (!status->error.empty()) data["error"] = status->error;
+    if (!status->tag.empty()) data["tag"] = status->tag;
     return data;
   };
   if (status->state == test_state::running) {

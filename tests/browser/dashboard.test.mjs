@@ -84,7 +84,7 @@ test("schedule, watch, cancel and read a test on the dashboard", async () => {
   // Schedule from the form: Demo.Rest against the demo target, long enough to be cancelled.
   await page.selectOption("#dash-test", "Demo.Rest");
   await page.fill("#dash-options", JSON.stringify({ interval: "500ms",
-    config: { base_url: demo.match[1], rounds: 2000, think_time: "20ms" } }));
+    tag: "from-the-form", config: { base_url: demo.match[1], rounds: 2000, think_time: "20ms" } }));
   await page.click("#dash-schedule-button");
   await page.waitForFunction(() => /scheduled as/.test(
     document.getElementById("dash-schedule-message").textContent), null, { timeout: 10000 });
@@ -110,6 +110,8 @@ test("schedule, watch, cancel and read a test on the dashboard", async () => {
   assert.deepEqual(nodes.sort(), ["master", "worker-1"]);
   assert.equal(await page.textContent("#dash-view-state"), "running");
   assert.ok(await page.isVisible(`#dash-running tr[data-id="${id}"]`));
+  assert.match(await page.textContent(`#dash-running tr[data-id="${id}"]`), /Demo\.Rest \[from-the-form\]/);
+  assert.equal(live.tag, "from-the-form");
   await page.screenshot({ path: join(args.out, "dashboard.png"), fullPage: true });
 
   // Cancel from the page: the test is listed as cancelled and its report opens.
