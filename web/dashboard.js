@@ -83,15 +83,14 @@
         $("dash-updated").textContent = new Date().toLocaleTimeString();
         problem("");
         if (dash.selected === null && lists.running.length) select(lists.running[0].id);
-        else if (dash.selected !== null) followState(lists);
+        else if (dash.selected !== null) followState();
       })
       .catch(function (e) { problem("The master did not answer: " + e.message); });
   }
 
   // The selected test's state as the lists say; a test that ended since is shown ended.
-  function followState(lists) {
-    var all = lists.running.concat(lists.scheduled, lists.ended);
-    var t = all.filter(function (x) { return x.id === dash.selected; })[0];
+  function followState() {
+    var t = find(dash.selected);
     if (!t || t.state === dash.state) return;
     if (dash.state === "scheduled" && t.state === "running") select(t.id);
     else if (t.state !== "running" && t.state !== "scheduled" && !dash.source) select(t.id);

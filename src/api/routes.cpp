@@ -346,14 +346,16 @@ api_response router::dashboard(std::string_view method) const {
   return out;
 }
 
-std::string router::report_text(const std::string& key,
-                                const std::function<json()>& make) const {
+std::optional<std::string> router::report_text(
+    const std::string& key, const std::function<std::optional<json>()>& make) const {
   {
     std::lock_guard lock(cache_->mutex);
     if (cache_->key == key) return cache_->text;
   }
   // Made outside the lock: two requests may both make it, neither waits on the other.
-  auto text = make().dump(-1, ' ', false, json::error_handler_t::replace);
+  const auto data = make();
+  if (!data) return std::nullopt;
+  auto text = data->dump(-1, ' ', false, json::error_handler_t::replace);
   std::lock_guard lock(cache_->mutex);
   cache_->key = key;
   cache_->text = text;
@@ -375,32 +377,39 @@ api_response router::report(std::string_view method, const std::string& id) cons
     return data;
   };
   if (status->state == test_state::running) {
-    auto live = figures_->live_results();
-    if (!live || live->figures.test_id != id)
+    const auto no_figures = [&] {
       return error_response(409, "no_figures_yet",
                             "load test " + id + " has not reported its first figures yet");
-    const auto key = id + "@" + std::to_string(live->figures.progress.elapsed.count());
-    return {200, "application/json", report_text(key, [&] {
-              export_options options;
-              options.series = live->series.get();
-              auto data = stamp(text_.report_data(live->results, options));
-              data["live"] = live_json(live->figures);
-              return data;
-            }), {}};
+    };
+    // The cheap figures name the look; its histograms are copied only when it is not cached.
+    const auto look = figures_->live();
+    if (!look || look->test_id != id) return no_figures();
+    const auto key = id + "@" + std::to_string(look->progress.elapsed.count());
+    auto text = report_text(key, [&]() -> std::optional<json> {
+      const auto live = figures_->live_results();
+      if (!live || live->figures.test_id != id) return std::nullopt;
+      export_options options;
+      options.series = live->series.get();
+      auto data = stamp(text_.report_data(live->results, options));
+      data["live"] = live_json(live->figures);
+      return data;
+    });
+    if (!text) return no_figures();
+    return {200, "application/json", std::move(*text), {}};
   }
   if (status->state == test_state::scheduled)
     return error_response(409, "load_test_scheduled", "load test " + id + " has not started");
   const auto kept = figures_->results(id);
   if (!kept)
     return error_response(404, "no_results", "load test " + id + " has no results");
-  return {200, "application/json", report_text(id + "@end", [&] {
-            export_options options;
-            options.series = kept->series.get();
-            auto data = stamp(text_.report_data(kept->results, options));
-            data["cluster"] = {{"nodes", kept->nodes}, {"lost", kept->lost},
-                               {"errors", kept->errors}};
-            return data;
-          }), {}};
+  auto text = report_text(id + "@end", [&]() -> std::optional<json> {
+    export_options options;
+    options.series = kept->series.get();
+    auto data = stamp(text_.report_data(kept->results, options));
+    data["cluster"] = {{"nodes", kept->nodes}, {"lost", kept->lost}, {"errors", kept->errors}};
+    return data;
+  });
+  return {200, "application/json", std::move(*text), {}};
 }
 
 }  // namespace chaperon::api

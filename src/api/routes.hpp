@@ -119,8 +119,10 @@ class router {
   api_response report(std::string_view method, const std::string& id) const;
   api_response dashboard(std::string_view method) const;
   api_response listing(std::string_view method, std::string_view which) const;
-  // The report's data as JSON text; from the cache when `key` is the cached one.
-  std::string report_text(const std::string& key, const std::function<json()>& make) const;
+  // The report's data as JSON text; from the cache when `key` is the cached one, else made
+  // (nullopt when `make` finds nothing).
+  std::optional<std::string> report_text(const std::string& key,
+                                         const std::function<std::optional<json>()>& make) const;
 
   cluster::test_queue& queue_;
   std::string token_;

@@ -74,17 +74,14 @@ live_view::outcome live_view::evaluate(run_results ended, const std::vector<std:
   p.sessions_total = figures.total;
 
   out.next = cut(ended, ended.duration_us, figures.active);
-  out.verdicts = detail::threshold_verdicts(thresholds_, ended, aborted_by_);
   out.merged = std::move(ended);
-  if (aborted_by_) return out;
-  for (std::size_t i = 0; i < thresholds_.size(); ++i) {
+  for (std::size_t i = 0; !aborted_by_ && i < thresholds_.size(); ++i) {
     const auto& t = thresholds_[i];
     if (!t.aborts_at(elapsed) || !chaperon::evaluate(t, out.merged).breached()) continue;
     aborted_by_ = i;
-    out.verdicts = detail::threshold_verdicts(thresholds_, out.merged, aborted_by_);
     out.abort = "threshold " + t.text;
-    break;
   }
+  out.verdicts = detail::threshold_verdicts(thresholds_, out.merged, aborted_by_);
   return out;
 }
 

@@ -119,8 +119,8 @@ class figure_source {
   // run() directly is not followed).
   virtual std::optional<live_figures> live() const = 0;
   // The queue's running test's results so far, merged over every node's latest report, with
-  // its figures; nullopt when the queue runs none. It parses every report: call it on demand,
-  // off the test's thread (the API's scrape does).
+  // its figures and series, as the last look left them; nullopt when the queue runs none. A
+  // copy of every histogram: call it on demand, off the test's thread (the API does).
   virtual std::optional<live_run> live_results() const = 0;
   // The results of one of the last ended_results_kept tests of the queue that ran (whatever
   // their end), by queue id; null when unknown or no longer kept.
