@@ -81,33 +81,35 @@ def bench_nginx(server_core, name="chaperon-bench-", tls=False):
 
 
 def measured(cmd):
-    """Runs cmd, returns (stdout, cpu seconds, peak RSS KiB) of that child alone."""
+    """Runs cmd, returns (stdout, cpu seconds, peak RSS KiB, user share of the cpu) of that
+    child alone."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M"] + cmd, capture_output=True,
                          text=True, check=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    user = after.ru_utime - before.ru_utime
+    cpu = user + (after.ru_stime - before.ru_stime)
     rss = int(re.search(r"MAXRSS (\d+)", out.stderr).group(1))
-    return out.stdout + out.stderr, cpu, rss
+    return out.stdout + out.stderr, cpu, rss, user / cpu
 
 
 def run_wrk(url, duration, core, conns):
-    out, cpu, rss = measured(["taskset", "-c", str(core), "wrk", "-t1", f"-c{conns}",
+    out, cpu, rss, user = measured(["taskset", "-c", str(core), "wrk", "-t1", f"-c{conns}",
                               f"-d{duration}s", url])
     total = int(re.search(r"(\d+) requests in", out).group(1))
     errors = sum(int(x) for x in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
-    return total, cpu, rss, errors
+    return total, cpu, rss, errors, user
 
 
 def run_chaperon(binary, url, duration, core, conns):
     # --insecure: the bench's certificate is self-signed, and wrk does not verify either.
     tls = ["--insecure"] if url.startswith("https:") else []
-    out, cpu, rss = measured(["taskset", "-c", str(core), binary, "quick", url, "--sessions",
+    out, cpu, rss, user = measured(["taskset", "-c", str(core), binary, "quick", url, "--sessions",
                               str(conns), "--duration", f"{duration}s", "--threads", "1",
                               "--no-progress", "--output", os.devnull] + tls)
     total = int(re.search(r"requests: (\d+)", out).group(1))
     errors = int(re.search(r"errors: (\d+)", out).group(1))
-    return total, cpu, rss, errors
+    return total, cpu, rss, errors, user
 
 
 def main():
@@ -134,11 +136,11 @@ def main():
                     res = run_wrk(url, args.duration, client_core, args.connections)
                 else:
                     res = run_chaperon(binary, url, args.duration, client_core, args.connections)
-                total, cpu, rss, errors = res
-                rows[name].append((total / args.duration, total / cpu, rss, errors))
+                total, cpu, rss, errors, user = res
+                rows[name].append((total / args.duration, total / cpu, rss, errors, user))
                 print(f"round {r + 1} {name:8s} {total / args.duration:10.0f} req/s "
-                      f"{total / cpu:10.0f} req/CPU-s  peak RSS {rss / 1024:6.1f} MiB  "
-                      f"errors {errors}", flush=True)
+                      f"{total / cpu:10.0f} req/CPU-s  user {user:4.0%}  "
+                      f"peak RSS {rss / 1024:6.1f} MiB  errors {errors}", flush=True)
     finally:
         nginx.terminate()
         nginx.wait(timeout=10)
@@ -151,7 +153,7 @@ def main():
           f"{', HTTPS' if args.tls else ''}:")
     for name in ("wrk", "chaperon"):
         print(f"  {name:8s} {med(name, 0):10.0f} req/s {med(name, 1):10.0f} req/CPU-s  "
-              f"peak RSS {med(name, 2) / 1024:6.1f} MiB")
+              f"user {med(name, 4):4.0%}  peak RSS {med(name, 2) / 1024:6.1f} MiB")
     ratios = [c[1] / w[1] for c, w in zip(rows["chaperon"], rows["wrk"])]
     print(f"  ratio chaperon/wrk (requests per CPU-second): median {statistics.median(ratios):.2f}"
           f" (rounds: {', '.join(f'{x:.2f}' for x in ratios)})")

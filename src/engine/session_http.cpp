@@ -50,7 +50,7 @@ struct exchange_awaiter {
 
 // Serialises the request into the connection's buffer.
 void write_request(session_state& st, net::http_connection& conn, http_method method,
-                   const resolved_target& target, const http_options& o) {
+                   const target_info& target, const http_options& o) {
   std::string cookie = st.cookies.header_value();
   std::string gzip_storage;
   net::request_head h;
@@ -65,25 +65,28 @@ void write_request(session_state& st, net::http_connection& conn, http_method me
   net::write_request(out, h);
 }
 
-metric_id ok_metric(session_state& st, http_method method, const std::string& metric_url) {
+// The metric of this request's successes, interned once for a loop over one target.
+metric_id ok_metric(session_state& st, http_method method,
+                    const std::shared_ptr<const target_info>& target) {
   auto& memo = st.memo();
-  if (memo.metric != no_metric && memo.method == method && memo.metric_url == metric_url) {
+  if (memo.metric != no_metric && memo.method == method && memo.metric_target &&
+      (memo.metric_target == target || memo.metric_target->metric_url == target->metric_url)) {
     return memo.metric;
   }
   memo.metric = st.owner.recorder().intern(
-      metric_key{st.metric_session(), std::string(method_name(method)), metric_url, {}});
+      metric_key{st.metric_session(), std::string(method_name(method)), target->metric_url, {}});
   memo.method = method;
-  memo.metric_url = metric_url;
+  memo.metric_target = target;
   return memo.metric;
 }
 
-void record(session_state& st, http_method method, const std::string& metric_url,
-            const http_result& r) {
+void record(session_state& st, http_method method,
+            const std::shared_ptr<const target_info>& target, const http_result& r) {
   auto& rec = st.owner.recorder();
   auto& counters = st.owner.counters();
   auto us = r.duration.count();
   live_counters::add(counters.requests);
-  if (r.status > 0) record_latency(st, ok_metric(st, method, metric_url), us);
+  if (r.status > 0) record_latency(st, ok_metric(st, method, target), us);
   std::string error;
   if (r.error != failure::none) {
     error = to_string(r.error);
@@ -94,7 +97,7 @@ void record(session_state& st, http_method method, const std::string& metric_url
     live_counters::add(counters.errors);
     record_latency(st,
                    rec.intern(metric_key{st.metric_session(), std::string(method_name(method)),
-                                         metric_url, std::move(error)}),
+                                         target->metric_url, std::move(error)}),
                    us);
   }
 }
@@ -142,13 +145,11 @@ std::string why_not(std::string_view path, const std::string& base_url, std::str
   return why;
 }
 
-// The target of a request; one whose URL cannot be requested has no connection, and `why` then
-// says what is wrong with it.
-resolved_target resolve_target(session_state& st, std::string_view path, const http_options& o,
-                               std::string& why) {
+// The target of a request; `why` says what is wrong with one whose URL cannot be requested.
+target_info resolve_target(const http_settings& settings, std::string_view path,
+                           const http_options& o) {
   using rb = request_builder;
-  const auto& settings = st.settings();
-  resolved_target t;
+  target_info t;
   t.path = std::string(path);
   t.url = net::join_url(settings.base_url, path);
   if (!o.param_values().empty()) t.url = net::append_query(t.url, o.param_values());
@@ -157,44 +158,68 @@ resolved_target resolve_target(session_state& st, std::string_view path, const h
   const auto& metrics_url = rb::of(o).metrics_url;
   t.metric_url = metrics_url.empty() ? t.url : net::join_url(settings.base_url, metrics_url);
   if (settings.skip_query_in_metrics) t.metric_url = net::strip_query(t.metric_url);
-  auto parsed = net::parse_url(t.url, &why);
+  auto parsed = net::parse_url(t.url, &t.why);
   if (!parsed) {
-    why = why_not(path, settings.base_url, std::move(why));
+    t.why = why_not(path, settings.base_url, std::move(t.why));
     return t;
   }
   t.parsed = std::move(*parsed);
   t.host_header = t.parsed.host_header();
-  t.connection = &st.connection_for(net::endpoint_key{t.parsed.host, t.parsed.port,
-                                                      t.parsed.tls(), settings.verify_tls});
+  t.valid = true;
   return t;
 }
 
-// The target for this request, from the one-entry cache when the request is plain. `why` is set
-// only when the target was resolved now and cannot be requested. `scratch` (on the heap: it lives
-// in the coroutine frame of every request in flight) holds a target that is not cached.
-const resolved_target& target_for(session_state& st, std::string_view path, const http_options& o,
-                                  std::unique_ptr<resolved_target>& scratch, std::string& why) {
+// A plain request's target as the shard's sessions share it: resolved once per path and settings.
+std::shared_ptr<const target_info> shared_target(const http_settings& settings,
+                                                 std::string_view path, const http_options& o) {
+  // A bound for scenarios that request ever new paths; sessions keep the targets they hold.
+  constexpr std::size_t max_shared_targets = 4096;
+  auto& targets = settings.targets;
+  if (auto it = targets.find(path); it != targets.end()) return it->second;
+  auto t = std::make_shared<const target_info>(resolve_target(settings, path, o));
+  if (targets.size() >= max_shared_targets) targets.clear();
+  targets.emplace(t->path, t);
+  return t;
+}
+
+// The target of this request and, when it can be requested, its connection: from the session's
+// memo when the request is plain and repeats the last one's path.
+std::shared_ptr<const target_info> target_for(session_state& st, std::string_view path,
+                                              const http_options& o,
+                                              net::http_connection*& connection) {
   bool plain = o.param_values().empty() && request_builder::of(o).metrics_url.empty();
-  auto& last = st.memo().last_target;
-  if (plain && last && last->path == path) return *last;
-  auto t = resolve_target(st, path, o, why);
-  if (plain) return last.emplace(std::move(t));
-  scratch = std::make_unique<resolved_target>(std::move(t));
-  return *scratch;
+  auto& memo = st.memo();
+  if (plain && memo.last_target && memo.last_target->path == path) {
+    connection = memo.last_connection;
+    return memo.last_target;
+  }
+  const auto& settings = st.settings();
+  auto t = plain ? shared_target(settings, path, o)
+                 : std::make_shared<const target_info>(resolve_target(settings, path, o));
+  connection = t->valid ? &st.connection_for(net::endpoint_key{t->parsed.host, t->parsed.port,
+                                                                t->parsed.tls(),
+                                                                settings.verify_tls})
+                        : nullptr;
+  if (plain) {
+    memo.last_target = t;
+    memo.last_connection = connection;
+  }
+  return t;
 }
 
 // A request whose URL cannot be requested: recorded as the failure invalid_url, sent nowhere.
-http_result invalid_url_result(session& s, http_method method, const resolved_target& target,
-                               const std::string& why) {
+http_result invalid_url_result(session& s, http_method method,
+                               const std::shared_ptr<const target_info>& target) {
   auto& st = state_of(s);
-  if (!why.empty() && !std::exchange(st.memo().invalid_url_logged, true)) {
-    s.log(log_level::warn, why + "; recorded as the error invalid_url, logged once per session");
+  if (!std::exchange(st.memo().invalid_url_logged, true)) {
+    s.log(log_level::warn,
+          target->why + "; recorded as the error invalid_url, logged once per session");
   }
   http_result r;
-  r.url = target.url;
+  r.url = target->url;
   r.error = failure::invalid_url;
   r.code = std::make_error_code(std::errc::invalid_argument);
-  record(st, method, target.metric_url, r);
+  record(st, method, target, r);
   if (st.owner.settings().print_results) print_result(st, method, r);
   return r;
 }
@@ -210,17 +235,17 @@ task<http_result> session::request(http_method method, std::string_view path,
   // One result for both ways out: every local of a coroutine takes room in its frame, which
   // each request in flight holds.
   http_result r;
-  std::unique_ptr<detail::resolved_target> scratch;
-  std::string why;
-  const auto& target = detail::target_for(st, path, opts, scratch, why);
-  if (!target.connection) {
-    r = detail::invalid_url_result(*this, method, target, why);
+  net::http_connection* connection = nullptr;
+  // Held, not borrowed from the memo: a callback may change the config, which drops the memo's.
+  auto target = detail::target_for(st, path, opts, connection);
+  if (!connection) {
+    r = detail::invalid_url_result(*this, method, target);
     rb::callbacks(opts, *this, r);
     throw_if_stopped();
     co_return r;
   }
-  auto& conn = *target.connection;
-  detail::write_request(st, conn, method, target, opts);
+  auto& conn = *connection;
+  detail::write_request(st, conn, method, *target, opts);
   net::exchange_timeouts timeouts = settings.timeouts;
   if (rb::of(opts).timeout.count() > 0) timeouts.request = rb::of(opts).timeout;
 
@@ -228,7 +253,7 @@ task<http_result> session::request(http_method method, std::string_view path,
   auto start = clock::now();
   co_await detail::exchange_awaiter{st, conn, method == http_method::head, timeouts, &outcome};
   r.duration = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start);
-  r.url = target.url;
+  r.url = target->url;
   if (outcome.error || outcome.kind != failure::none) {
     r.error = outcome.kind == failure::none ? failure::io : outcome.kind;
     r.code = outcome.error ? outcome.error : std::make_error_code(std::errc::io_error);
@@ -243,10 +268,10 @@ task<http_result> session::request(http_method method, std::string_view path,
       }
     }
   }
-  detail::record(st, method, target.metric_url, r);
+  detail::record(st, method, target, r);
   if (st.owner.settings().print_results) detail::print_result(st, method, r);
   if (settings.store_results) {
-    keep_result(std::string(method_name(method)) + "(" + target.metric_url + ")", r);
+    keep_result(std::string(method_name(method)) + "(" + target->metric_url + ")", r);
   }
   rb::callbacks(opts, *this, r);
   throw_if_stopped();

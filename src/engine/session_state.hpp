@@ -7,8 +7,9 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "chaperon/config.hpp"
@@ -36,6 +37,16 @@ enum class stop_kind : std::uint8_t { none, aborted, timed_out, cancelled, ramp_
 
 inline constexpr std::size_t default_ws_max_connecting = 256;
 
+struct target_info;
+
+// Transparent string hashing, so that a map keyed by std::string is searched with a string_view.
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+
 // Settings read from config once and cached, so that requests do not look them up every time.
 struct http_settings {
   std::string base_url;
@@ -50,32 +61,41 @@ struct http_settings {
   // bound); more wait for a place before they start.
   std::size_t ws_max_connecting = default_ws_max_connecting;
   std::vector<std::string> source_addresses;     // config source_addresses (timeouts.sources)
+  // The targets of plain requests (no params, no metrics_url) resolved with these settings, by
+  // path. Settings belong to one shard, so the sessions of that shard share one resolved target
+  // per path without a lock, and a flow of several URLs resolves each of them once.
+  mutable std::unordered_map<std::string, std::shared_ptr<const target_info>, string_hash,
+                             std::equal_to<>>
+      targets;
 };
 
 // Builds the settings of a config (throws config_error naming a bad key).
 std::shared_ptr<const http_settings> make_http_settings(const json& config);
 
-// A request target resolved once: URL joined and parsed, Host header, metric URL, connection.
-// A loop over one path reuses it instead of joining and parsing the URL every time.
-struct resolved_target {
+// A request target resolved once: URL joined and parsed, Host header, metric URL. Immutable: the
+// sessions of a shard share it (http_settings::targets), and a loop over one path reuses it
+// instead of joining and parsing the URL every time.
+struct target_info {
   std::string path;  // as the scenario gave it
   std::string url;
   net::url parsed;
   std::string host_header;
   std::string metric_url;
-  net::http_connection* connection = nullptr;
+  std::string why;     // what is wrong with the URL when it cannot be requested
+  bool valid = false;  // the URL parsed: the request can be sent
 };
 
 // A session's HTTP connections, and what it remembers from its last request, so that a loop over
-// one URL resolves it and interns its metric name once. Allocated by the first request: a session
-// that only holds a WebSocket does not carry its ~330 bytes.
+// one URL finds its target and connection and interns its metric name once. Allocated by the first
+// request: a session that only holds a WebSocket does not carry it.
 struct http_memo {
   std::vector<std::unique_ptr<net::http_connection>> connections;  // one per endpoint
-  std::optional<resolved_target> last_target;  // its connection is one of `connections`
-  bool invalid_url_logged = false;  // a session warns of one invalid URL at most
-  std::string metric_url;
-  http_method method = http_method::get;
+  std::shared_ptr<const target_info> last_target;
+  net::http_connection* last_connection = nullptr;  // last_target's, one of `connections`
+  std::shared_ptr<const target_info> metric_target;  // the target `metric` was interned for
   metric_id metric = no_metric;
+  http_method method = http_method::get;
+  bool invalid_url_logged = false;  // a session warns of one invalid URL at most
 };
 
 // Something the session is waiting on, which a stop must interrupt.
@@ -181,7 +201,10 @@ class session_state {
   const http_settings& settings();
   void invalidate_settings() {
     settings_.reset();
-    if (memo_) memo_->last_target.reset();
+    if (memo_) {
+      memo_->last_target.reset();
+      memo_->last_connection = nullptr;
+    }
   }
   http_memo& memo() {
     if (!memo_) memo_ = std::make_unique<http_memo>();

@@ -149,6 +149,7 @@ void response_parser::start_message() {
 }
 
 response response_parser::release() {
+  headers_seen_ = static_cast<std::uint16_t>(std::clamp<std::size_t>(res_.headers.size(), 1, 256));
   response out = std::move(res_);
   res_ = response{};
   state_ = state::done;
@@ -328,6 +329,9 @@ bool response_parser::parse_header_line(std::string_view line) {
   if (state_ == state::trailer_line) return true;  // trailers are validated, not kept
   note_framing_header(name, value);
 
+  // A released response took its vector along: size the next one as the last was, so that it
+  // grows once, not once per doubling.
+  if (res_.headers.capacity() == 0) res_.headers.reserve(headers_seen_);
   if (spare_headers_.empty()) {
     res_.headers.emplace_back(name, value);
   } else {

@@ -143,6 +143,7 @@ private:
   bool head_request_ = false;
   bool store_body_ = true;
   bool started_ = false;
+  std::uint16_t headers_seen_ = 8;  // in the last response released (max_headers fits)
 
   std::size_t header_bytes_ = 0;
   std::size_t field_count_ = 0;
