@@ -1,7 +1,10 @@
 // HTTP actions of a session: build the request, run the exchange on the session's keep-alive
 // connection, record metrics, store cookies, decode, call back.
 #include <cstdio>
+#include <memory>
+#include <string>
 #include <utility>
+#include <variant>
 
 #include <fmt/format.h>
 
@@ -208,8 +211,7 @@ std::shared_ptr<const target_info> target_for(session_state& st, std::string_vie
 }
 
 // A request whose URL cannot be requested: recorded as the failure invalid_url, sent nowhere.
-http_result invalid_url_result(session& s, http_method method,
-                               const std::shared_ptr<const target_info>& target) {
+http_result invalid_url_result(session& s, const std::shared_ptr<const target_info>& target) {
   auto& st = state_of(s);
   if (!std::exchange(st.memo().invalid_url_logged, true)) {
     s.log(log_level::warn,
@@ -219,63 +221,92 @@ http_result invalid_url_result(session& s, http_method method,
   r.url = target->url;
   r.error = failure::invalid_url;
   r.code = std::make_error_code(std::errc::invalid_argument);
-  record(st, method, target, r);
-  if (st.owner.settings().print_results) print_result(st, method, r);
   return r;
 }
-}  // namespace
-}  // namespace detail
 
-task<http_result> session::request(http_method method, std::string_view path,
-                                   http_options opts) {
-  using rb = detail::request_builder;
-  throw_if_stopped();
-  auto& st = *state_;
-  const auto& settings = st.settings();
-  // One result for both ways out: every local of a coroutine takes room in its frame, which
-  // each request in flight holds.
+// Writes the request into the connection's buffer; returns the exchange's timeouts.
+net::exchange_timeouts send_request(session_state& st, net::http_connection& conn,
+                                    http_method method, const target_info& target,
+                                    const http_options& o) {
+  write_request(st, conn, method, target, o);
+  net::exchange_timeouts timeouts = st.settings().timeouts;
+  if (request_builder::of(o).timeout.count() > 0) timeouts.request = request_builder::of(o).timeout;
+  return timeouts;
+}
+
+// The result of an exchange that has ended: the response, or the failure.
+http_result exchange_result(session_state& st, net::http_connection& conn,
+                            const std::shared_ptr<const target_info>& target, http_method method,
+                            const http_options& o,
+                            const net::exchange_outcome& outcome,
+                            std::chrono::steady_clock::time_point start) {
   http_result r;
-  net::http_connection* connection = nullptr;
-  // Held, not borrowed from the memo: a callback may change the config, which drops the memo's.
-  auto target = detail::target_for(st, path, opts, connection);
-  if (!connection) {
-    r = detail::invalid_url_result(*this, method, target);
-    rb::callbacks(opts, *this, r);
-    throw_if_stopped();
-    co_return r;
-  }
-  auto& conn = *connection;
-  detail::write_request(st, conn, method, *target, opts);
-  net::exchange_timeouts timeouts = settings.timeouts;
-  if (rb::of(opts).timeout.count() > 0) timeouts.request = rb::of(opts).timeout;
-
-  net::exchange_outcome outcome;
-  auto start = clock::now();
-  co_await detail::exchange_awaiter{st, conn, method == http_method::head, timeouts, &outcome};
-  r.duration = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start);
+  r.duration = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
   r.url = target->url;
   if (outcome.error || outcome.kind != failure::none) {
     r.error = outcome.kind == failure::none ? failure::io : outcome.kind;
     r.code = outcome.error ? outcome.error : std::make_error_code(std::errc::io_error);
-  } else {
-    detail::take_response(r, conn, st);
-    if (rb::of(opts).decode_json) {
-      r.json = nlohmann::json::parse(r.body, nullptr, false);
-      if (r.json.is_discarded()) {
-        r.json = nullptr;
-        r.error = failure::decode;
-        r.code = std::make_error_code(std::errc::bad_message);
-      }
+    return r;
+  }
+  take_response(r, conn, st);
+  if (request_builder::of(o).decode_json) {
+    r.json = nlohmann::json::parse(r.body, nullptr, false);
+    if (r.json.is_discarded()) {
+      r.json = nullptr;
+      r.error = failure::decode;
+      r.code = std::make_error_code(std::errc::bad_message);
     }
   }
-  detail::record(st, method, target, r);
-  if (st.owner.settings().print_results) detail::print_result(st, method, r);
-  if (settings.store_results) {
-    keep_result(std::string(method_name(method)) + "(" + target->metric_url + ")", r);
+  return r;
+}
+
+using keep_fn = void (session::*)(std::string, std::variant<http_result, ws_result>);
+
+// What follows every request's result: its metrics, its printing, keeping it (store_results; the
+// session's private keep_result, handed in by the request), and the callbacks.
+http_result finished(session& s, http_method method,
+                     const std::shared_ptr<const target_info>& target, const http_options& o,
+                     http_result r, keep_fn keep) {
+  auto& st = state_of(s);
+  record(st, method, target, r);
+  if (st.owner.settings().print_results) print_result(st, method, r);
+  // A request that was never sent is not kept.
+  if (st.settings().store_results && r.error != failure::invalid_url) {
+    (s.*keep)(std::string(method_name(method)) + "(" + target->metric_url + ")", r);
   }
-  rb::callbacks(opts, *this, r);
+  request_builder::callbacks(o, s, r);
+  if (st.stop != stop_kind::none) throw session_stopped(st.stop_reason());  // a callback stopped it
+  return r;
+}
+
+}  // namespace
+}  // namespace detail
+
+// Only what crosses the exchange's suspension is a local here: every local of a coroutine takes
+// room in its frame, which each request in flight holds. The result is made after the exchange,
+// in plain functions.
+task<http_result> session::request(http_method method, std::string_view path,
+                                   http_options opts) {
   throw_if_stopped();
-  co_return r;
+  auto& st = *state_;
+  net::http_connection* connection = nullptr;
+  // Held, not borrowed from the memo: a callback may change the config, which drops the memo's.
+  auto target = detail::target_for(st, path, opts, connection);
+  if (!connection) {
+    co_return detail::finished(*this, method, target, opts,
+                               detail::invalid_url_result(*this, target),
+                               &session::keep_result);
+  }
+  net::exchange_outcome outcome;
+  const bool head = method == http_method::head;
+  auto timeouts = detail::send_request(st, *connection, method, *target, opts);
+  auto start = clock::now();
+  co_await detail::exchange_awaiter{st, *connection, head, timeouts, &outcome};
+  co_return detail::finished(*this, method, target, opts,
+                             detail::exchange_result(st, *connection, target, method, opts,
+                                                     outcome, start),
+                             &session::keep_result);
 }
 
 task<http_result> session::get(std::string_view p, http_options o) {
