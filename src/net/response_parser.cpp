@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 
@@ -54,12 +55,32 @@ bool is_token(std::string_view s) noexcept {
 }
 
 // Field values and reason phrases may hold visible ASCII, SP, HTAB and obs-text, nothing else.
-bool is_field_text(std::string_view s) noexcept {
+bool bytes_are_field_text(std::string_view s) noexcept {
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
     if ((u < 0x20 && u != '\t') || u == 0x7f) return false;
   }
   return true;
+}
+
+// The same, eight bytes at a time: most values hold no control byte at all, and a word without
+// one (no byte below 0x20, none equal to 0x7f) passes with a few instructions instead of eight
+// compares. A word with one, HTAB included, is checked byte by byte.
+bool is_field_text(std::string_view s) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t highs = 0x8080808080808080ULL;
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, 8);
+    // A byte below n sets its high bit in (w - n*ones) & ~w for n <= 0x80; a borrow out of such a
+    // byte may mark its neighbour too, which only sends the word to the exact check.
+    const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
+    const std::uint64_t x = w ^ (ones * 0x7f);
+    const std::uint64_t del = (x - ones) & ~x & highs;
+    if ((below_space | del) != 0 && !bytes_are_field_text(s.substr(i, 8))) return false;
+  }
+  return bytes_are_field_text(s.substr(i));
 }
 
 constexpr std::uint64_t max_body_reserve = 256 * 1024;
@@ -320,11 +341,15 @@ bool response_parser::parse_status_line(std::string_view line) {
 bool response_parser::parse_header_line(std::string_view line) {
   // Obsolete line folding (a line starting with whitespace) is rejected, as RFC 9112 permits.
   if (is_ows(line.front())) return reject(parse_error::bad_header);
-  const std::size_t colon = line.find(':');
-  if (colon == std::string_view::npos) return reject(parse_error::bad_header);
+  // One pass finds the colon and checks the name: ':' is not a token character.
+  std::size_t colon = 0;
+  while (colon < line.size() && token_table[static_cast<unsigned char>(line[colon])]) ++colon;
+  if (colon == 0 || colon == line.size() || line[colon] != ':') {
+    return reject(parse_error::bad_header);
+  }
   const std::string_view name = line.substr(0, colon);
   const std::string_view value = trim_ows(line.substr(colon + 1));
-  if (!is_token(name) || !is_field_text(value)) return reject(parse_error::bad_header);
+  if (!is_field_text(value)) return reject(parse_error::bad_header);
   if (++field_count_ > limits_.max_headers) return reject(parse_error::too_many_headers);
   if (state_ == state::trailer_line) return true;  // trailers are validated, not kept
   note_framing_header(name, value);
