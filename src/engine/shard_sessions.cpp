@@ -1,5 +1,6 @@
-// A shard's session bookkeeping: how sessions and tasks ended, and the waits a session's
-// coroutines suspend in (sleeps, awaits with a timeout) and the child sessions of async tasks.
+// A shard's session bookkeeping: how sessions and tasks ended, the waits a session's coroutines
+// suspend in (awaits with a timeout; sleeps are the sleep queue's) and the child sessions of
+// async tasks.
 #include <cstdio>
 
 #include <boost/asio/io_context.hpp>
@@ -15,8 +16,8 @@ namespace chaperon::detail {
 namespace asio = boost::asio;
 
 namespace {
-// The timers sessions sleep and wait on name the io_context's executor, not the polymorphic
-// any_io_executor: a sleeping session holds one timer and its pending wait, each of which would
+// The timers sessions wait on name the io_context's executor, not the polymorphic
+// any_io_executor: a waiting session holds one timer and its pending wait, each of which would
 // otherwise carry a 56-byte type-erased executor.
 using session_timer = asio::basic_waitable_timer<std::chrono::steady_clock,
                                                  asio::wait_traits<std::chrono::steady_clock>,
@@ -48,22 +49,6 @@ void shard::record_session_end(const session_state& s) {
       results_.session_errors[s.stop_reason()]++;
       break;
   }
-}
-
-void shard::sleep(session_state& s, std::chrono::microseconds d, std::coroutine_handle<> h) {
-  struct sleeper {
-    session_timer timer;
-    std::coroutine_handle<> waiter;
-    session_state* state;
-  };
-  auto* sl = new sleeper{session_timer(io(), d), h, &s};
-  s.pending = pending_op{[](void* p) { static_cast<sleeper*>(p)->timer.cancel(); }, sl};
-  sl->timer.async_wait([sl](const boost::system::error_code&) {
-    auto waiter = sl->waiter;
-    if (sl->state->pending.target == sl) sl->state->pending = {};
-    delete sl;
-    waiter.resume();
-  });
 }
 
 void shard::record_task_failure(const session_state& s) {
