@@ -115,12 +115,13 @@ task<> other_sleeper(session& s) {
   g_other_woke = true;
 }
 
-// Once the other session's sleep is due (it wakes as soon as this one suspends), delays of zero
-// or less, with any duration type, must return without letting it run.
+// Once the other session's sleep is overdue by more than any of these delays is negative (were
+// this one to sleep, even until now - 5 ms, the other would wake first), delays of zero or less,
+// with any duration type, must return without letting it run.
 task<> delays_nothing(session& s) {
   for (int i = 0; i < 1000 && g_other_due == 0; ++i) co_await s.delay(100us);
   const auto limit = wall::now() + 5s;
-  while (clock_ticks() < g_other_due + 1 * ms_us && wall::now() < limit) {
+  while (clock_ticks() < g_other_due + 10 * ms_us && wall::now() < limit) {
   }
   co_await s.delay(0ms);
   co_await s.delay(-5ms);
