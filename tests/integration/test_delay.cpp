@@ -1,6 +1,6 @@
 // session::delay through real sessions on an engine thread: the shard's sleep queue wakes
-// sleepers in deadline order and each once, a stop ends a long sleep at once, and a delay of
-// zero or less does not suspend.
+// sleepers in deadline order and each once, a stop ends a long sleep (or an await with a timeout,
+// on the same queue) at once, and a delay of zero or less does not suspend.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -31,10 +31,17 @@ task<> sleeps_an_hour(session& s) {
   seen().add("after_delay", true);
 }
 
-TEST(Delay, AScenarioTimeoutEndsALongDelayAtOnce) {
+// Awaits with a timeout wait on the same queue as delays.
+task<> awaits_a_signal_for_an_hour(session& s) {
+  end_note note;
+  seen().add("asleep", clock_ticks());
+  co_await s.await_signal_or_timeout(std::chrono::hours(1));
+  seen().add("after_delay", true);
+}
+
+void expect_a_scenario_timeout_ends_the_wait_at_once(const chaperon::scenario_ref& ref) {
   const auto start = wall::now();
-  auto r = run_scenario_test(chaperon::make_scenario("Sleeper", &sleeps_an_hour),
-                             json{{"scenario_timeout", "50ms"}});
+  auto r = run_scenario_test(ref, json{{"scenario_timeout", "50ms"}});
   EXPECT_LT(wall::now() - start, 5s);
   auto asleep = seen().take("asleep");
   auto ended = seen().take("ended");
@@ -45,6 +52,16 @@ TEST(Delay, AScenarioTimeoutEndsALongDelayAtOnce) {
   EXPECT_LT(slept_us, 2000 * ms_us) << "the stop must wake the session, not its deadline";
   EXPECT_TRUE(seen().take("after_delay").empty()) << "the stopped session unwinds";
   EXPECT_EQ(r.sessions.timed_out, 1u);
+}
+
+TEST(Delay, AScenarioTimeoutEndsALongDelayAtOnce) {
+  expect_a_scenario_timeout_ends_the_wait_at_once(
+      chaperon::make_scenario("Sleeper", &sleeps_an_hour));
+}
+
+TEST(Delay, AScenarioTimeoutEndsALongAwaitAtOnce) {
+  expect_a_scenario_timeout_ends_the_wait_at_once(
+      chaperon::make_scenario("Awaiter", &awaits_a_signal_for_an_hour));
 }
 
 TEST(Delay, ALoadTestTimeoutEndsEverySleeperAndTheRun) {
