@@ -2,6 +2,8 @@
 // user's would be. Modes:
 //   idle N HOLD_S URL   N sessions each open one WebSocket to URL, then wait HOLD_S seconds
 //   echo N SECONDS URL  N sessions each run a send / receive loop for SECONDS
+//   sleep N SECONDS -   N sessions each loop delay(config `sleep`, default 1 ms) for SECONDS and
+//                       nothing else (what a wake costs); prints "wakes" and the process's "cpu_s"
 // Optional after the mode arguments: threads, comma-separated source addresses. More config (a
 // JSON object merged over the driver's) from the environment: WS_DRIVER_CONFIG. With
 // WS_DRIVER_TRIM_AT=S, a thread of its own calls malloc_trim(0) S seconds after the start and
@@ -21,6 +23,7 @@
 #include <thread>
 
 #include <malloc.h>
+#include <sys/resource.h>
 
 namespace {
 
@@ -66,6 +69,28 @@ struct echo_scenario : chaperon::scenario {
   }
 };
 
+std::atomic<std::uint64_t> wakes{0};
+
+struct sleep_scenario : chaperon::scenario {
+  task<> run(session& s) override {
+    auto until = std::chrono::steady_clock::now() + s.config_duration("hold");
+    auto pause = s.config_duration("sleep", std::chrono::milliseconds(1));
+    std::uint64_t n = 0;
+    while (std::chrono::steady_clock::now() < until) {
+      co_await s.delay(pause);
+      ++n;
+    }
+    wakes += n;
+  }
+};
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 std::uint64_t count_of(const chaperon::run_results& r, const std::string& action) {
   std::uint64_t n = 0;
   for (const auto& [key, h] : r.metrics) {
@@ -80,7 +105,7 @@ std::uint64_t count_of(const chaperon::run_results& r, const std::string& action
 
 int main(int argc, char** argv) {
   if (argc < 5) {
-    std::cerr << "usage: ws_driver idle|echo N SECONDS URL [THREADS] [SOURCES]\n";
+    std::cerr << "usage: ws_driver idle|echo|sleep N SECONDS URL [THREADS] [SOURCES]\n";
     return 2;
   }
   std::string mode = argv[1];
@@ -104,6 +129,8 @@ int main(int argc, char** argv) {
   chaperon::load_test test{"Bench.WebSocket"};
   if (mode == "idle") {
     test.scenario(n, chaperon::scenario_of<idle_scenario>("Idle"));
+  } else if (mode == "sleep") {
+    test.scenario(n, chaperon::scenario_of<sleep_scenario>("Sleep"));
   } else {
     test.scenario(n, chaperon::scenario_of<echo_scenario>("Echo"));
   }
@@ -111,6 +138,12 @@ int main(int argc, char** argv) {
   options.threads = argc > 5 ? std::stoul(argv[5]) : 1;
   options.config = config;
   auto results = chaperon::run_load_test(test, options);
+  if (mode == "sleep") {
+    std::printf("{\"sessions\":%llu,\"wakes\":%llu,\"cpu_s\":%.3f}\n",
+                static_cast<unsigned long long>(results.sessions.started),
+                static_cast<unsigned long long>(wakes.load()), cpu_seconds());
+    return 0;
+  }
   std::printf("{\"sessions\":%llu,\"errors\":%llu,\"ws_connect\":%llu,\"ws_recv\":%llu,"
               "\"partial\":%s,\"connected_ms\":%.1f}\n",
               static_cast<unsigned long long>(results.sessions.started),

@@ -17,6 +17,8 @@
 
 #include <chrono>
 #include <concepts>
+#include <coroutine>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -47,6 +49,45 @@ const session_state& state_of(const session& s) noexcept;
 struct scenario_ref;
 class action;
 struct action_result;
+
+namespace detail {
+// A coroutine asleep in its shard's sleep queue (engine/sleep_queue.hpp). It lives in the
+// sleeping coroutine's own frame, so that a sleep allocates nothing.
+struct sleeper {
+  static constexpr std::uint32_t not_queued = static_cast<std::uint32_t>(-1);
+  std::chrono::steady_clock::time_point deadline{};
+  void (*wake)(sleeper&) = nullptr;  // called once, from the event loop, when it is due
+  // Set by the queue: of equal deadlines, the first in wakes first (compared modulo 2^32).
+  std::uint32_t order = 0;
+  std::uint32_t slot = not_queued;  // its place in the queue while it sleeps
+};
+}  // namespace detail
+
+// What session::delay and session::random_delay return: co_await it where it is made. A stopped
+// session throws session_stopped before and after the sleep, and a stop ends the sleep at once;
+// a duration of zero or less does not suspend.
+class [[nodiscard]] delay_awaiter : private detail::sleeper {
+ public:
+  delay_awaiter(const delay_awaiter&) = delete;
+  delay_awaiter& operator=(const delay_awaiter&) = delete;
+  ~delay_awaiter() {
+    if (slot != not_queued) forget();
+  }
+
+  bool await_ready() const;
+  void await_suspend(std::coroutine_handle<> h);
+  void await_resume();
+
+ private:
+  friend class session;
+  delay_awaiter(session& s, std::chrono::microseconds d);
+  static void resume_waiter(detail::sleeper& self);
+  static void cancel(void* self);
+  void forget() noexcept;  // leaves the queue: the sleeping frame is destroyed
+
+  session* session_;
+  std::coroutine_handle<> waiter_;
+};
 
 // Thrown by an action of a session that was aborted or timed out. Scenarios should not catch it.
 class session_stopped : public std::exception {
@@ -207,15 +248,16 @@ class session {
   }
 
   // ---- control ---------------------------------------------------------------------------------
-  task<void> delay(std::chrono::microseconds d);
+  // Waits d (co_await s.delay(100ms)); see delay_awaiter.
+  delay_awaiter delay(std::chrono::microseconds d);
   template <class Rep, class Period>
-  task<void> delay(std::chrono::duration<Rep, Period> d) {
+  delay_awaiter delay(std::chrono::duration<Rep, Period> d) {
     return delay(std::chrono::duration_cast<std::chrono::microseconds>(d));
   }
   // Waits a uniformly random time in [0, max].
-  task<void> random_delay(std::chrono::microseconds max);
+  delay_awaiter random_delay(std::chrono::microseconds max);
   template <class Rep, class Period>
-  task<void> random_delay(std::chrono::duration<Rep, Period> max) {
+  delay_awaiter random_delay(std::chrono::duration<Rep, Period> max) {
     return random_delay(std::chrono::duration_cast<std::chrono::microseconds>(max));
   }
   // Stops the session: every later action throws session_stopped. Counted as "aborted".

@@ -33,11 +33,9 @@ void scenario_deadline::arm(session_state& st, std::chrono::microseconds after) 
 
 namespace {
 
-task<void> nothing() { co_return; }
-
 struct plain_job {
   static constexpr bool counted = true;
-  const load_test_entry* entry;
+  const load_test_entry* entry;  // drive runs its sequence
   session_observer* observer;
   scenario_deadline deadline;
 
@@ -48,10 +46,6 @@ struct plain_job {
     } catch (const std::exception& e) {
       st.set_failure(e.what());
     }
-  }
-  task<void> body(session& s) {
-    if (!state_of(s).failure().empty()) return nothing();
-    return run_sequence(s, *entry);
   }
   void ended(session_state& st) {
     st.owner.record_session_end(st);

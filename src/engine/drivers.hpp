@@ -38,6 +38,9 @@ class scenario_deadline {
 //   void started(session_state&)      once attached to the shard
 //   task<void> body(session&)         the session's work; an exception other than
 //                                     session_stopped fails the session
+//     or const load_test_entry* entry the scenarios of entry.sequence, one after the other, each
+//                                     through its lifecycle (a session that has failed already
+//                                     runs none)
 //   void ended(session_state&)        once the body and every task of the session have ended
 // The job lives in the driving frame: it holds only what its kind of session needs.
 template <class Job>
@@ -47,7 +50,19 @@ detached drive(shard& w, std::unique_ptr<session_state> owned, Job job) {
   w.attach(state, Job::counted);
   job.started(state);
   try {
-    co_await job.body(s);
+    if constexpr (requires { job.entry; }) {
+      // The scenarios run in this frame, not in one of their own: every idle session of a load
+      // test waits here, and another frame would cost each of them ~190 bytes.
+      const auto& sequence = job.entry->sequence;
+      for (std::size_t i = 0; i < sequence.size() && sequence_goes_on(s, i); ++i) {
+        scenario_lifecycle sc(s, sequence[i]);
+        if (co_await sc.init(i == 0)) co_await sc.run();
+        co_await sc.teardown();
+        if (!conclude(s, sc)) break;
+      }
+    } else {
+      co_await job.body(s);
+    }
   } catch (const session_stopped&) {
   } catch (...) {
     if (state.failure().empty()) state.set_failure(describe_failure(std::current_exception()));

@@ -107,9 +107,6 @@ task<void> scenario_lifecycle::teardown() {
   co_await join_tasks(*s_, depth_);
 }
 
-namespace {
-// Hands the outcome of a scenario's lifecycle to the session: its failure, if any. True when the
-// session goes on.
 bool conclude(session& s, const scenario_lifecycle& sc) {
   if (sc.failure()) {
     state_of(s).set_failure(describe_failure(sc.failure()));
@@ -117,7 +114,6 @@ bool conclude(session& s, const scenario_lifecycle& sc) {
   }
   return !sc.stopped();
 }
-}  // namespace
 
 task<bool> run_whole_scenario(session& s, const scenario_ref& ref, bool with_initial_delay) {
   scenario_lifecycle sc(s, ref);
@@ -126,20 +122,13 @@ task<bool> run_whole_scenario(session& s, const scenario_ref& ref, bool with_ini
   co_return conclude(s, sc);
 }
 
-// The lifecycle runs in this frame, not in run_whole_scenario's: every session of a load test
-// waits here while its scenario runs, and a nested frame would cost each of them ~110 bytes.
-task<void> run_sequence(session& s, const load_test_entry& entry) {
-  for (std::size_t i = 0; i < entry.sequence.size(); ++i) {
-    if (i > 0) {
-      if (s.stopped()) break;
-      // A sequence hands each scenario's assigned values to the next one as config.
-      s.set_config(s.assigned());
-    }
-    scenario_lifecycle sc(s, entry.sequence[i]);
-    if (co_await sc.init(i == 0)) co_await sc.run();
-    co_await sc.teardown();
-    if (!conclude(s, sc)) break;
-  }
+bool sequence_goes_on(session& s, std::size_t i) {
+  // A session that failed before its first scenario (a malformed scenario_timeout) runs none; a
+  // session stopped by then still goes through the first one's lifecycle (its teardown runs).
+  if (i == 0) return state_of(s).failure().empty();
+  if (s.stopped()) return false;
+  s.set_config(s.assigned());
+  return true;
 }
 
 }  // namespace chaperon::detail

@@ -97,9 +97,21 @@ class scenario_lifecycle::run_awaiter {
 // it ended normally; false when it was stopped, or failed (the failure in the session's run_part).
 task<bool> run_whole_scenario(session& s, const scenario_ref& ref, bool with_initial_delay);
 
-// The scenarios of entry.sequence one after the other, each through its lifecycle; a stop or a
-// failure ends the sequence, the failure in the session's run_part.
-task<void> run_sequence(session& s, const load_test_entry& entry);
+// The steps of running entry.sequence, the scenarios one after the other, each through its
+// lifecycle (drivers.hpp runs the loop in the session's driving frame):
+//   for (i = 0; i < n && sequence_goes_on(s, i); ++i) {
+//     scenario_lifecycle sc(s, sequence[i]);
+//     if (co_await sc.init(i == 0)) co_await sc.run();
+//     co_await sc.teardown();
+//     if (!conclude(s, sc)) break;
+//   }
+// Whether the i-th scenario runs: the first unless the session has failed already, a later one
+// unless the session has stopped. A sequence hands each scenario's assigned values to the next
+// one as config.
+bool sequence_goes_on(session& s, std::size_t i);
+// Hands the outcome of a scenario's lifecycle to the session: its failure, if any (in the
+// session's run_part). True when the session goes on.
+bool conclude(session& s, const scenario_lifecycle& sc);
 
 // Waits, without timeout and whatever the session's state, until every task of the session
 // started at `depth` or deeper has finished, and forgets them (engine/session_async.cpp).

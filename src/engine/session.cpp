@@ -8,6 +8,7 @@
 #include "engine/config_reads.hpp"
 #include "engine/session_state.hpp"
 #include "engine/shard.hpp"
+#include "engine/sleep_queue.hpp"
 
 namespace chaperon {
 
@@ -118,24 +119,53 @@ void session::throw_if_stopped() const {
   if (state_->stop != detail::stop_kind::none) throw session_stopped(state_->stop_reason());
 }
 
-namespace {
-struct sleep_awaiter {
-  detail::session_state& state;
-  std::chrono::microseconds duration;
-  bool await_ready() const noexcept { return duration.count() <= 0; }
-  void await_suspend(std::coroutine_handle<> h) { state.owner.sleep(state, duration, h); }
-  void await_resume() const noexcept {}
-};
-}  // namespace
+// ---- delay: the awaiter is the sleeper record, in the sleeping coroutine's frame -------------
 
-task<void> session::delay(std::chrono::microseconds d) {
-  throw_if_stopped();
-  co_await sleep_awaiter{*state_, d};
-  throw_if_stopped();
+delay_awaiter::delay_awaiter(session& s, std::chrono::microseconds d) : session_(&s) {
+  // min(): nothing to wait for. The deadline is taken now, when the delay is asked for.
+  deadline = d.count() > 0 ? std::chrono::steady_clock::now() + d
+                           : std::chrono::steady_clock::time_point::min();
 }
 
-task<void> session::random_delay(std::chrono::microseconds max) {
-  return delay(std::chrono::microseconds{random(0, max.count())});
+bool delay_awaiter::await_ready() const {
+  if (session_->stopped()) throw session_stopped(session_->stop_reason());
+  return deadline == std::chrono::steady_clock::time_point::min();
+}
+
+void delay_awaiter::await_suspend(std::coroutine_handle<> h) {
+  auto& st = detail::state_of(*session_);
+  waiter_ = h;
+  wake = &resume_waiter;
+  st.pending = detail::pending_op{&cancel, this};
+  st.owner.sleeps().add(*this);
+}
+
+void delay_awaiter::await_resume() {
+  auto& st = detail::state_of(*session_);
+  if (st.pending.target == this) st.pending = {};
+  if (st.stop != detail::stop_kind::none) throw session_stopped(st.stop_reason());
+}
+
+void delay_awaiter::resume_waiter(detail::sleeper& self) {
+  static_cast<delay_awaiter&>(self).waiter_.resume();
+}
+
+// A stop: the session wakes now, on the next turn of the event loop (a stop resumes nothing).
+void delay_awaiter::cancel(void* self) {
+  auto& a = *static_cast<delay_awaiter*>(self);
+  detail::state_of(*a.session_).owner.sleeps().wake_soon(a);
+}
+
+void delay_awaiter::forget() noexcept {
+  auto& st = detail::state_of(*session_);
+  if (st.pending.target == this) st.pending = {};
+  st.owner.sleeps().remove(*this);
+}
+
+delay_awaiter session::delay(std::chrono::microseconds d) { return delay_awaiter(*this, d); }
+
+delay_awaiter session::random_delay(std::chrono::microseconds max) {
+  return delay_awaiter(*this, std::chrono::microseconds{random(0, max.count())});
 }
 
 std::int64_t session::random(std::int64_t lo, std::int64_t hi) {

@@ -18,6 +18,7 @@
 #include "engine/drivers.hpp"
 #include "engine/lifecycle.hpp"
 #include "engine/session_state.hpp"
+#include "engine/sleep_queue.hpp"
 #include "net/io_services.hpp"
 
 namespace chaperon::detail {
@@ -29,6 +30,7 @@ struct shard::io_parts {
   // per-descriptor locks can go (the scheduler keeps its own).
   asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   net::io_services net{io};
+  sleep_queue sleeps{io};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
   bool stopping = false;
   std::string stop_reason;
@@ -75,6 +77,7 @@ shard::~shard() = default;
 
 asio::io_context& shard::io() noexcept { return io_->io; }
 net::io_services& shard::net() noexcept { return io_->net; }
+sleep_queue& shard::sleeps() noexcept { return io_->sleeps; }
 
 void shard::run(std::vector<session_plan> plans, std::vector<model_plan> models) {
   // Timers fire within the default 50 us slack otherwise: too coarse for arrival schedules.
@@ -103,6 +106,7 @@ void shard::release() {
   io_->finished = true;
   io_->probe.cancel();
   io_->cut_timer.cancel();
+  io_->sleeps.shutdown();
   io_->net.shutdown();
   io_->guard.reset();
 }

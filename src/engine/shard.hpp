@@ -29,6 +29,7 @@ class io_services;
 namespace chaperon::detail {
 
 class session_state;
+class sleep_queue;
 
 // A version 4 UUID from `rng`.
 std::string make_uuid(std::mt19937_64& rng);
@@ -160,8 +161,8 @@ class shard {
   arrival_counts& arrivals() noexcept { return results_.arrivals; }
   void count_session_error(const std::string& reason) { results_.session_errors[reason]++; }
 
-  // Suspends `h` for `d`, then resumes it on this shard. Cancellable via the session's stop.
-  void sleep(session_state& s, std::chrono::microseconds d, std::coroutine_handle<> h);
+  // The sleeping coroutines of this shard's sessions (session::delay).
+  sleep_queue& sleeps() noexcept;
   // Suspends `h` until wake(slot), the timeout (slot.timed_out), or the session's stop.
   void wait(session_state& s, wait_slot& slot, std::chrono::microseconds timeout,
             std::coroutine_handle<> h);

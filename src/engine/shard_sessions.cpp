@@ -1,27 +1,20 @@
-// A shard's session bookkeeping: how sessions and tasks ended, and the waits a session's
-// coroutines suspend in (sleeps, awaits with a timeout) and the child sessions of async tasks.
+// A shard's session bookkeeping: how sessions and tasks ended, the waits a session's coroutines
+// suspend in (awaits with a timeout, on the shard's sleep queue as sleeps are) and the child
+// sessions of async tasks.
 #include <cstdio>
+#include <utility>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "engine/drivers.hpp"
 #include "engine/session_state.hpp"
 #include "engine/shard.hpp"
+#include "engine/sleep_queue.hpp"
 
 namespace chaperon::detail {
 
 namespace asio = boost::asio;
-
-namespace {
-// The timers sessions sleep and wait on name the io_context's executor, not the polymorphic
-// any_io_executor: a sleeping session holds one timer and its pending wait, each of which would
-// otherwise carry a 56-byte type-erased executor.
-using session_timer = asio::basic_waitable_timer<std::chrono::steady_clock,
-                                                 asio::wait_traits<std::chrono::steady_clock>,
-                                                 asio::io_context::executor_type>;
-}  // namespace
 
 void shard::record_session_end(const session_state& s) {
   auto& counts = results_.sessions;
@@ -50,22 +43,6 @@ void shard::record_session_end(const session_state& s) {
   }
 }
 
-void shard::sleep(session_state& s, std::chrono::microseconds d, std::coroutine_handle<> h) {
-  struct sleeper {
-    session_timer timer;
-    std::coroutine_handle<> waiter;
-    session_state* state;
-  };
-  auto* sl = new sleeper{session_timer(io(), d), h, &s};
-  s.pending = pending_op{[](void* p) { static_cast<sleeper*>(p)->timer.cancel(); }, sl};
-  sl->timer.async_wait([sl](const boost::system::error_code&) {
-    auto waiter = sl->waiter;
-    if (sl->state->pending.target == sl) sl->state->pending = {};
-    delete sl;
-    waiter.resume();
-  });
-}
-
 void shard::record_task_failure(const session_state& s) {
   results_.session_errors["task: " + s.failure()]++;
   if (failures_printed_++ < 5) {
@@ -74,31 +51,54 @@ void shard::record_task_failure(const session_state& s) {
   }
 }
 
+namespace {
+
+// A wait's entry in the sleep queue. wait_slot has room for a pointer only, so the entry is
+// allocated per wait: 48 bytes instead of a timer (88) and its pending Asio operation.
+struct wait_sleeper : sleeper {
+  wait_slot* slot;
+  session_state* state;
+  bool cut_short = false;  // woken or stopped before the timeout
+
+  // Due, woken or stopped: the waiter goes on, with timed_out only when nothing came first.
+  static void finish(sleeper& self) {
+    auto* w = static_cast<wait_sleeper*>(&self);
+    wait_slot& slot = *w->slot;
+    slot.timer = nullptr;
+    if (w->state->pending.target == &slot) w->state->pending = {};
+    slot.timed_out = !w->cut_short && !slot.woken;
+    delete w;
+    std::exchange(slot.waiter, {}).resume();
+  }
+};
+
+void cut_short(wait_slot& slot) {
+  auto* w = static_cast<wait_sleeper*>(slot.timer);
+  w->cut_short = true;
+  w->state->owner.sleeps().wake_soon(*w);
+}
+
+}  // namespace
+
 void shard::wait(session_state& s, wait_slot& slot, std::chrono::microseconds timeout,
                   std::coroutine_handle<> h) {
-  auto* timer = new session_timer(io(), timeout);
+  auto* w = new wait_sleeper{};
+  w->deadline = std::chrono::steady_clock::now() + timeout;
+  w->wake = &wait_sleeper::finish;
+  w->slot = &slot;
+  w->state = &s;
   slot.waiter = h;
-  slot.timer = timer;
+  slot.timer = w;
   slot.woken = slot.timed_out = false;
-  s.pending = pending_op{[](void* p) {
-                           auto* sl = static_cast<wait_slot*>(p);
-                           if (sl->timer) static_cast<session_timer*>(sl->timer)->cancel();
-                         },
-                         &slot};
-  timer->async_wait([&slot, &s, timer](const boost::system::error_code& ec) {
-    delete timer;
-    slot.timer = nullptr;
-    if (s.pending.target == &slot) s.pending = {};
-    slot.timed_out = !ec && !slot.woken;
-    std::exchange(slot.waiter, {}).resume();
-  });
+  s.pending = pending_op{[](void* p) { cut_short(*static_cast<wait_slot*>(p)); }, &slot};
+  sleeps().add(*w);
 }
 
 void shard::wake(wait_slot& slot) {
   if (!slot.waiter || slot.woken) return;
   slot.woken = true;
   if (slot.timer) {
-    static_cast<session_timer*>(slot.timer)->cancel();
+    cut_short(slot);
   } else {
     asio::post(io(), [&slot] { std::exchange(slot.waiter, {}).resume(); });
   }
