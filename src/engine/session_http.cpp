@@ -35,20 +35,29 @@ std::string_view upper_method(http_method m) {
   return "GET";
 }
 
+// Runs the exchange the request was written for. The timeouts are worked out when it starts (the
+// connection keeps its own copy), and the outcome is kept here: the awaiter is the only part of
+// the exchange in the request's frame.
 struct exchange_awaiter {
   session_state& state;
   net::http_connection& conn;
+  const http_options& opts;
   bool head;
-  const net::exchange_timeouts& timeouts;
-  net::exchange_outcome* outcome;
+  net::exchange_outcome outcome{};
 
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) {
     state.pending = pending_op{[](void* c) { static_cast<net::http_connection*>(c)->cancel(); },
                                &conn};
-    conn.start(head, true, timeouts, h, outcome);
+    net::exchange_timeouts timeouts = state.settings().timeouts;
+    const auto timeout = request_builder::of(opts).timeout;
+    if (timeout.count() > 0) timeouts.request = timeout;
+    conn.start(head, true, timeouts, h, &outcome);
   }
-  void await_resume() noexcept { state.pending = {}; }
+  net::exchange_outcome await_resume() noexcept {
+    state.pending = {};
+    return outcome;
+  }
 };
 
 // Serialises the request into the connection's buffer.
@@ -224,16 +233,6 @@ http_result invalid_url_result(session& s, const std::shared_ptr<const target_in
   return r;
 }
 
-// Writes the request into the connection's buffer; returns the exchange's timeouts.
-net::exchange_timeouts send_request(session_state& st, net::http_connection& conn,
-                                    http_method method, const target_info& target,
-                                    const http_options& o) {
-  write_request(st, conn, method, target, o);
-  net::exchange_timeouts timeouts = st.settings().timeouts;
-  if (request_builder::of(o).timeout.count() > 0) timeouts.request = request_builder::of(o).timeout;
-  return timeouts;
-}
-
 // The result of an exchange that has ended: the response, or the failure.
 http_result exchange_result(session_state& st, net::http_connection& conn,
                             const std::shared_ptr<const target_info>& target, http_method method,
@@ -298,11 +297,10 @@ task<http_result> session::request(http_method method, std::string_view path,
                                detail::invalid_url_result(*this, target),
                                &session::keep_result);
   }
-  net::exchange_outcome outcome;
-  const bool head = method == http_method::head;
-  auto timeouts = detail::send_request(st, *connection, method, *target, opts);
+  detail::write_request(st, *connection, method, *target, opts);
   auto start = clock::now();
-  co_await detail::exchange_awaiter{st, *connection, head, timeouts, &outcome};
+  auto outcome =
+      co_await detail::exchange_awaiter{st, *connection, opts, method == http_method::head};
   co_return detail::finished(*this, method, target, opts,
                              detail::exchange_result(st, *connection, target, method, opts,
                                                      outcome, start),
