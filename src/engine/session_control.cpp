@@ -160,7 +160,7 @@ task<action_result> session::run_action(action& a) {
   // A stop while the action runs asks the action to let go of what it waits on.
   auto start = clock::now();
   auto name = a.metric_name();
-  auto previous = std::exchange(st.action_abort,
+  auto previous = std::exchange(st.tasks().action_abort,
                                 std::make_shared<std::function<void()>>([&a, this] { a.abort(*this); }));
   action_result r;
   std::exception_ptr failure;
@@ -170,7 +170,7 @@ task<action_result> session::run_action(action& a) {
     failure = std::current_exception();
   }
   // The abort must not outlive the action, whichever way it ended.
-  st.action_abort = std::move(previous);
+  st.tasks().action_abort = std::move(previous);
   auto elapsed = since(start);
   if (failure) {
     record_error(name, {}, "exception", elapsed);

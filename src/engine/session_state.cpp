@@ -200,8 +200,8 @@ void session_state::request_stop(stop_kind kind, std::string reason) {
   }
   // Posted, not called: an abort() may resume the action and end the session at once, which must
   // not happen inside this function (or inside the caller's walk over the sessions).
-  if (action_abort) {
-    owner.post([weak = std::weak_ptr(action_abort)] {
+  if (tasks_ && tasks_->action_abort) {
+    owner.post([weak = std::weak_ptr(tasks_->action_abort)] {
       if (auto abort = weak.lock()) (*abort)();
     });
   }
@@ -210,10 +210,9 @@ void session_state::request_stop(stop_kind kind, std::string reason) {
 net::http_connection& session_state::connection_for(const net::endpoint_key& key) {
   auto& connections = memo().connections;
   for (auto& c : connections) {
-    if (c->key() == key) return *c;
+    if (c.key() == key) return c;
   }
-  connections.push_back(std::make_unique<net::http_connection>(owner.net(), key));
-  return *connections.back();
+  return connections.emplace_front(owner.net(), key);
 }
 
 }  // namespace chaperon::detail

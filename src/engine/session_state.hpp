@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <coroutine>
 #include <deque>
+#include <forward_list>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,12 +20,10 @@
 #include "net/cookie_jar.hpp"
 #include "net/http_connection.hpp"
 #include "net/url.hpp"
+#include "net/ws_connection.hpp"
 
 namespace chaperon {
 struct load_test_entry;
-}
-namespace chaperon::net {
-class ws_connection;
 }
 
 namespace chaperon::detail {
@@ -89,13 +88,22 @@ struct target_info {
 // one URL finds its target and connection and interns its metric name once. Allocated by the first
 // request: a session that only holds a WebSocket does not carry it.
 struct http_memo {
-  std::vector<std::unique_ptr<net::http_connection>> connections;  // one per endpoint
+  // One per endpoint, each in one node: a vector of pointers would cost a block more per session.
+  std::forward_list<net::http_connection> connections;
   std::shared_ptr<const target_info> last_target;
   net::http_connection* last_connection = nullptr;  // last_target's, one of `connections`
   std::shared_ptr<const target_info> metric_target;  // the target `metric` was interned for
   metric_id metric = no_metric;
   http_method method = http_method::get;
   bool invalid_url_logged = false;  // a session warns of one invalid URL at most
+};
+
+// A session's WebSocket connection and the name the scenario gave it.
+struct named_ws {
+  named_ws(std::string n, net::io_services& services, net::endpoint_key key)
+      : name(std::move(n)), conn(services, std::move(key)) {}
+  std::string name;
+  net::ws_connection conn;
 };
 
 // Something the session is waiting on, which a stop must interrupt.
@@ -133,6 +141,10 @@ struct task_part {
   wait_slot* signal_waiter = nullptr;
   std::chrono::microseconds heartbeat_period{0};
   std::function<task<void>(session&)> heartbeat;
+  // Aborts the custom action running, if any (its own waits use `pending`). Shared so that a stop
+  // can post the abort and the post can tell whether the action is still running. Here, not in
+  // every session: custom actions are rare.
+  std::shared_ptr<std::function<void()>> action_abort;
 };
 
 // The lifecycle of the session's scenarios (engine/lifecycle.cpp).
@@ -170,8 +182,8 @@ class session_state {
   // shows null as {}.
   json assigned;
   net::cookie_jar cookies;
-  // WebSocket connections by name ("" is the default one).
-  std::vector<std::pair<std::string, std::unique_ptr<net::ws_connection>>> websockets;
+  // WebSocket connections by name ("" is the default one), each in one node.
+  std::forward_list<named_ws> websockets;
 
   session_state* parent = nullptr;  // the session that started this one as a task
 
@@ -186,16 +198,13 @@ class session_state {
   task_part* tasks_if_any() noexcept { return tasks_.get(); }
 
   stop_kind stop = stop_kind::none;
+  std::uint32_t active_index = 0;  // position in the shard's active list (beside `stop`: 8 bytes)
   // Why the session was stopped, "" until it is.
   const std::string& stop_reason() const noexcept;
   // What an exception that ended the session said, "" when none.
   const std::string& failure() const noexcept;
   void set_failure(std::string what);
   pending_op pending;
-  // Aborts the custom action running, if any (its own waits use `pending`). Shared so that a stop
-  // can post the abort and the post can tell whether the action is still running.
-  std::shared_ptr<std::function<void()>> action_abort;
-  std::size_t active_index = 0;  // position in the shard's active list
 
   // Shared by the sessions of one shard whose config is the same (see shard::settings_for).
   const http_settings& settings();

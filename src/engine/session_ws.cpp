@@ -134,15 +134,15 @@ struct turn_awaiter {
 };
 
 net::ws_connection* find_ws(session_state& st, std::string_view name) {
-  for (auto& [n, c] : st.websockets) {
-    if (n == name) return c.get();
+  for (auto& ws : st.websockets) {
+    if (ws.name == name) return &ws.conn;
   }
   return nullptr;
 }
 
 // Forgets the named connection; its destructor closes the socket (without a close frame).
 void forget_ws(session_state& st, std::string_view name) {
-  std::erase_if(st.websockets, [name](const auto& entry) { return entry.first == name; });
+  st.websockets.remove_if([name](const named_ws& ws) { return ws.name == name; });
 }
 
 void set_failure(ws_result& r, const net::ws_outcome& o) {
@@ -299,21 +299,17 @@ net::ws_connection* prepare_connect(session_state& st, std::string_view path,
   std::string why;
   auto parsed = net::parse_url(url, &why);
   if (!parsed) return nullptr;
-  auto conn_owned = std::make_unique<net::ws_connection>(
-      st.owner.net(),
-      net::endpoint_key{parsed->host, parsed->port, parsed->tls(), settings.verify_tls});
-  auto* conn = conn_owned.get();
+  // The new connection replaces one of the same name.
+  forget_ws(st, opts.connection_name());
+  auto* conn = &st.websockets
+                    .emplace_front(std::string(opts.connection_name()), st.owner.net(),
+                                   net::endpoint_key{parsed->host, parsed->port, parsed->tls(),
+                                                     settings.verify_tls})
+                    .conn;
   conn->set_metric_url(shared_metric_url(
       opts.metrics_url_value().empty()
           ? url
           : to_ws_url(net::join_url(settings.base_url, opts.metrics_url_value()))));
-  if (auto* old = find_ws(st, opts.connection_name())) {
-    for (auto& [n, c] : st.websockets) {
-      if (c.get() == old) c = std::move(conn_owned);
-    }
-  } else {
-    st.websockets.emplace_back(opts.connection_name(), std::move(conn_owned));
-  }
   auto timeouts = settings.timeouts;
   // A timeout given with the call beats the config's (ws.connect_timeout included).
   if (opts.timeout_value().count() > 0) {

@@ -187,7 +187,7 @@ void shard::stop_all(const std::string& reason) {
 }
 
 void shard::attach(session_state& s, bool counted) {
-  s.active_index = active_.size();
+  s.active_index = static_cast<std::uint32_t>(active_.size());
   active_.push_back(&s);
   if (counted) {
     results_.sessions.started++;

@@ -224,7 +224,7 @@ void cookie_jar::remove_expired(clock::time_point now) {
   const auto dead = std::remove_if(cookies_.begin(), cookies_.end(),
                                    [&](const entry& e) { return !live(e, now); });
   cookies_.erase(dead, cookies_.end());
-  expiring_ = static_cast<std::size_t>(std::count_if(
+  expiring_ = static_cast<std::uint32_t>(std::count_if(
       cookies_.begin(), cookies_.end(), [](const entry& e) { return e.expires.has_value(); }));
 }
 

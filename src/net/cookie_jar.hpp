@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,9 +17,9 @@ namespace chaperon::net {
 
 struct cookie_limits {
   // Longest name + value a cookie may have (RFC 6265bis section 5.7); longer ones are ignored.
-  std::size_t max_cookie_bytes = 4096;
+  std::uint32_t max_cookie_bytes = 4096;
   // Most cookies kept; a new one beyond it drops the oldest (an update keeps its place).
-  std::size_t max_cookies = 180;
+  std::uint32_t max_cookies = 180;
 };
 
 class cookie_jar {
@@ -63,7 +64,7 @@ private:
   cookie_limits limits_;
   std::vector<entry> cookies_;
   // Lets the common case (session cookies only) skip reading the clock.
-  std::size_t expiring_ = 0;
+  std::uint32_t expiring_ = 0;
 };
 
 // Parses a cookie date (RFC 6265 section 5.1.1); accepts the IMF-fixdate, RFC 850 and asctime
