@@ -235,14 +235,13 @@ http_result invalid_url_result(session& s, const std::shared_ptr<const target_in
 
 // The result of an exchange that has ended: the response, or the failure.
 http_result exchange_result(session_state& st, net::http_connection& conn,
-                            const std::shared_ptr<const target_info>& target, http_method method,
-                            const http_options& o,
+                            const target_info& target, const http_options& o,
                             const net::exchange_outcome& outcome,
                             std::chrono::steady_clock::time_point start) {
   http_result r;
   r.duration = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - start);
-  r.url = target->url;
+  r.url = target.url;
   if (outcome.error || outcome.kind != failure::none) {
     r.error = outcome.kind == failure::none ? failure::io : outcome.kind;
     r.code = outcome.error ? outcome.error : std::make_error_code(std::errc::io_error);
@@ -302,8 +301,8 @@ task<http_result> session::request(http_method method, std::string_view path,
   auto outcome =
       co_await detail::exchange_awaiter{st, *connection, opts, method == http_method::head};
   co_return detail::finished(*this, method, target, opts,
-                             detail::exchange_result(st, *connection, target, method, opts,
-                                                     outcome, start),
+                             detail::exchange_result(st, *connection, *target, opts, outcome,
+                                                     start),
                              &session::keep_result);
 }
 
